@@ -1,0 +1,15 @@
+# Turns sqlite/migrations/NNNN_name.sql files (sorted) into a C array of strings.
+# Invoked at build time: cmake -DOUT=file.c -DFILES="a.sql;b.sql" -P embed_migrations.cmake
+set(body "/* Generated from sqlite/migrations/*.sql; do not edit. */\n")
+string(APPEND body "const char *const depot_migrations[] = {\n")
+set(n 0)
+foreach(f IN LISTS FILES)
+  file(READ ${f} sql)
+  string(REPLACE "\\" "\\\\" sql "${sql}")
+  string(REPLACE "\"" "\\\"" sql "${sql}")
+  string(REPLACE "\n" "\\n\"\n\"" sql "${sql}")
+  string(APPEND body "\"${sql}\",\n")
+  math(EXPR n "${n} + 1")
+endforeach()
+string(APPEND body "};\nconst int depot_migrations_count = ${n};\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,226 @@
+/* Public API of Depot's local store: the SQLite database, its invariants and every
+ * operation that changes stock, orders, reservations, the outbox and the audit log.
+ *
+ * Every mutating call is exactly one transaction (BEGIN IMMEDIATE ... COMMIT): it either
+ * happens completely, with its ledger, outbox and audit rows, or not at all. A call that
+ * fails leaves the database as it was and records a one-line reason that
+ * depot_store_errmsg() returns until the next call on the same handle.
+ *
+ * A depot_store handle is one SQLite connection; use it from one thread at a time. Many
+ * processes and threads may each open their own handle on the same file. */
+#ifndef DEPOT_STORE_H
+#define DEPOT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+/* One error enum for the whole program; 0 is success. depot_err_code() gives the stable
+ * snake_case name used in JSON errors and CLI output. */
+typedef enum depot_err {
+    DEPOT_OK = 0,
+    DEPOT_E_INVALID,      /* bad argument or input value */
+    DEPOT_E_NOT_FOUND,    /* the named SKU, location, order, ... does not exist */
+    DEPOT_E_CONFLICT,     /* already exists, or clashes with existing data */
+    DEPOT_E_INSUFFICIENT, /* not enough available stock */
+    DEPOT_E_STATE,        /* not allowed in the object's current state */
+    DEPOT_E_BUSY,         /* database stayed locked beyond the busy timeout */
+    DEPOT_E_DB,           /* SQLite reported an error */
+    DEPOT_E_IO,           /* file system error */
+    DEPOT_E_CRYPTO,       /* decryption/authentication failed, or RNG failure */
+    DEPOT_E_NOMEM,        /* out of memory */
+    DEPOT_E_SCHEMA,       /* database is from a newer Depot, or its schema is damaged */
+} depot_err;
+
+const char *depot_err_code(depot_err e);
+
+typedef struct depot_store depot_store;
+
+struct depot_store_options {
+    int busy_timeout_ms; /* 0 means the default (5000) */
+    int readonly;        /* open without creating or migrating */
+};
+
+/* Opens (creating if needed) the database at path, sets WAL, foreign keys, busy timeout,
+ * synchronous=FULL, and applies pending migrations in one transaction. Refuses a database
+ * whose user_version is newer than this build knows (DEPOT_E_SCHEMA). opt may be NULL.
+ * On failure *out is NULL and err (if given) holds the reason. */
+depot_err depot_store_open(const char *path, const struct depot_store_options *opt,
+                           depot_store **out, char *err, size_t errlen);
+void depot_store_close(depot_store *st);
+
+/* The reason for the last failed call on this handle ("" after success). */
+const char *depot_store_errmsg(const depot_store *st);
+
+/* Schema version of the open database, and the newest one this build knows. */
+int depot_store_schema_version(depot_store *st);
+int depot_store_schema_latest(void);
+
+/* Online, consistent copy of the database to dest_path (SQLite backup API); safe while
+ * other processes write. The copy is fsync'd before this returns. */
+depot_err depot_store_backup(depot_store *st, const char *dest_path);
+
+/* ---- Stock ------------------------------------------------------------------------ */
+
+/* Adds delta (non-zero) to on_hand of (sku, location): one ledger row, the stock level,
+ * outbox rows for every channel that lists the SKU at that location, and an audit row.
+ * The SKU and location must exist. Fails with DEPOT_E_INSUFFICIENT if on_hand would go
+ * below zero or below what is reserved. reason is required (1..200 chars). */
+depot_err depot_stock_adjust(depot_store *st, const char *sku, const char *location,
+                             int64_t delta, const char *reason, const char *actor,
+                             int64_t *ledger_id_out);
+
+/* {"sku":..,"name":..,"gtins":[..],"levels":[{"location":..,"bin":..,"on_hand":..,
+ *  "reserved":..,"available":..,"buffer":..}], "on_hand":total, "reserved":total}.
+ * Caller frees *out with cJSON_Delete. */
+depot_err depot_stock_show_json(depot_store *st, const char *sku, cJSON **out);
+
+/* Creates a location if it does not exist yet (code 1..64 printable chars). */
+depot_err depot_location_ensure(depot_store *st, const char *code, const char *actor,
+                                int64_t *id_out);
+
+/* Creates or renames a SKU (code 1..64 printable chars, name 1..200 chars); gtin may be
+ * NULL or a valid GTIN-8/12/13/14 (check digit verified) not used by another SKU. */
+depot_err depot_sku_upsert(depot_store *st, const char *sku, const char *name,
+                           const char *gtin, const char *actor, int64_t *id_out);
+
+/* ---- CSV stock import ------------------------------------------------------------- */
+
+struct depot_import_error {
+    size_t row;        /* 1-based line of the CSV record (header is row 1) */
+    char column[32];   /* column name, or "" for the whole row */
+    char message[160];
+};
+
+struct depot_import_result {
+    size_t rows;              /* data rows read */
+    size_t changed;           /* stock levels changed */
+    size_t skus_created;
+    size_t errors_total;      /* all errors found */
+    size_t errors_n;          /* errors kept in errors[] (capped) */
+    struct depot_import_error *errors;
+};
+
+/* Imports a stock CSV (header `sku,name,gtin,location,on_hand`, optional `bin`, `buffer`,
+ * any order). on_hand is the absolute count: the ledger gets the difference. All rows
+ * are validated first; if any is wrong nothing is written and the result lists every
+ * error with row and column (DEPOT_E_INVALID). Frees nothing the caller owns. */
+depot_err depot_stock_import_csv(depot_store *st, const char *path, const char *actor,
+                                 struct depot_import_result *res);
+void depot_import_result_free(struct depot_import_result *res);
+
+/* ---- Orders and reservations ------------------------------------------------------ */
+
+struct depot_order_line_in {
+    const char *sku;              /* our SKU code; NULL if the line could not be resolved */
+    const char *external_line_id; /* may be NULL */
+    const char *title;            /* may be NULL */
+    int64_t quantity;             /* >= 1 */
+};
+
+struct depot_order_in {
+    int64_t channel_id;       /* 0 for a local order */
+    const char *external_id;  /* required; unique per channel */
+    const char *number;       /* display number, may be NULL */
+    const char *customer_json;/* JSON object or NULL */
+    const char *ship_to_json; /* JSON object or NULL */
+    const struct depot_order_line_in *lines;
+    size_t n_lines;           /* 1..1000 */
+};
+
+/* Creates the order unless (channel, external_id) exists already; then *created is 0 and
+ * *order_id the existing order. An order with an unresolved line is "needs_attention". */
+depot_err depot_order_create(depot_store *st, const struct depot_order_in *in,
+                             const char *actor, int64_t *order_id, int *created);
+
+/* Reserves every line of the order, or nothing (DEPOT_E_INSUFFICIENT names the SKU that
+ * is short). Lines may be split across locations. ttl_seconds > 0 gives the reservation
+ * an expiry; 0 means it does not expire. Never oversells, however many processes race. */
+depot_err depot_order_reserve(depot_store *st, int64_t order_id, int64_t ttl_seconds,
+                              const char *actor);
+
+/* Releases the order's active reservations; the order goes back to "open". */
+depot_err depot_order_release(depot_store *st, int64_t order_id, const char *actor);
+
+/* Releases and marks the order cancelled. */
+depot_err depot_order_cancel(depot_store *st, int64_t order_id, const char *actor);
+
+struct depot_shipment_in {
+    const char *carrier;         /* e.g. "fedex", or "manual"; required */
+    const char *tracking_number; /* may be NULL */
+};
+
+/* Commits a shipment for a fully reserved order: reserved and on_hand go down together
+ * (ledger rows of kind "ship"), reservations become "committed", the order "shipped",
+ * and a fulfillment event goes to the order's channel outbox. */
+depot_err depot_order_ship(depot_store *st, int64_t order_id,
+                           const struct depot_shipment_in *in, const char *actor,
+                           int64_t *shipment_id);
+
+/* Expires active reservations whose expiry is <= now (unix seconds); their orders go back
+ * to "open". *n_expired counts reservations expired (may be NULL). */
+depot_err depot_reservations_expire(depot_store *st, int64_t now, const char *actor,
+                                    int *n_expired);
+
+/* Lists orders, newest first; status may be NULL for all. limit 1..1000. */
+depot_err depot_order_list_json(depot_store *st, const char *status, int limit,
+                                cJSON **out);
+/* The order with its lines and reservations. */
+depot_err depot_order_show_json(depot_store *st, int64_t order_id, cJSON **out);
+
+/* ---- Outbox ----------------------------------------------------------------------- */
+
+/* Lists outbox rows (pending and dead, or only dead), oldest first. */
+depot_err depot_outbox_list_json(depot_store *st, int dead_only, int limit, cJSON **out);
+/* Makes a dead row due again (attempts reset, idempotency key kept). */
+depot_err depot_outbox_retry(depot_store *st, int64_t id, const char *actor);
+depot_err depot_outbox_retry_all_dead(depot_store *st, const char *actor, int *n);
+
+/* ---- Users and API tokens --------------------------------------------------------- */
+
+/* role is "packer", "supervisor" or "admin". password may be NULL (token/badge only);
+ * otherwise 8..1024 bytes, stored as PBKDF2-HMAC-SHA256 with a per-user salt. */
+depot_err depot_user_add(depot_store *st, const char *name, const char *role,
+                         const char *password, const char *actor, int64_t *id_out);
+/* Checks a password; DEPOT_E_CRYPTO if wrong, DEPOT_E_NOT_FOUND if no such user. */
+depot_err depot_user_check_password(depot_store *st, const char *name,
+                                    const char *password, char role_out[16]);
+
+#define DEPOT_TOKEN_LEN 68 /* "dpt_" + 64 hex chars */
+/* Creates an API token; the plain token is returned once in token_out and only its
+ * SHA-256 is stored. */
+depot_err depot_token_create(depot_store *st, const char *name, const char *role,
+                             const char *actor, char token_out[DEPOT_TOKEN_LEN + 1],
+                             int64_t *id_out);
+/* Finds a live token; fills its role and updates last-used. DEPOT_E_NOT_FOUND if unknown
+ * or revoked. */
+depot_err depot_token_check(depot_store *st, const char *token, char role_out[16]);
+depot_err depot_token_revoke(depot_store *st, int64_t id, const char *actor);
+
+/* ---- Secrets ---------------------------------------------------------------------- */
+
+#define DEPOT_MASTER_KEY_LEN 32
+
+/* Stores value under name, AES-256-GCM encrypted with the master key (the name is bound
+ * as associated data, so a row cannot be moved to another name). */
+depot_err depot_secret_put(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                           const char *name, const uint8_t *value, size_t len,
+                           const char *actor);
+/* Decrypts the named secret into a malloc'd, NUL-terminated buffer (*len excludes the
+ * NUL). DEPOT_E_CRYPTO if the key is wrong or the row was tampered with. */
+depot_err depot_secret_get(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                           const char *name, uint8_t **value, size_t *len);
+
+/* ---- Audit and verification ------------------------------------------------------- */
+
+/* Appends an audit row in its own transaction (for events outside store operations). */
+depot_err depot_audit_append(depot_store *st, const char *actor, const char *action,
+                             const char *entity, const char *detail_json);
+
+/* Checks schema version, integrity, CHECK invariants, on_hand == sum(ledger),
+ * reserved == sum(active reservations), and the audit hash chain. Returns DEPOT_OK
+ * when all hold; otherwise DEPOT_E_SCHEMA and *problems lists what is wrong (a JSON
+ * array of strings; always set, caller frees). */
+depot_err depot_store_verify(depot_store *st, cJSON **problems);
+
+#endif

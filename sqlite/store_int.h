@@ -1,0 +1,91 @@
+/* Private interface shared by the files of sqlite/: the connection, its statement cache,
+ * transaction helpers, error recording, and the hooks every stock change goes through.
+ * Nothing outside sqlite/ includes this. */
+#ifndef DEPOT_STORE_INT_H
+#define DEPOT_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include "store.h"
+
+#define STORE_STMT_CACHE 64
+
+struct stmt_slot {
+    const char *sql; /* the literal's address is the cache key */
+    sqlite3_stmt *stmt;
+};
+
+struct depot_store {
+    sqlite3 *db;
+    int in_tx;
+    struct stmt_slot cache[STORE_STMT_CACHE];
+    char errmsg[256];
+};
+
+/* A prepared statement for a string literal, cached per connection and reset/cleared
+ * before it is returned. sql must be a literal (its address is the key). NULL on error
+ * (recorded in errmsg). */
+sqlite3_stmt *store__stmt(depot_store *st, const char *sql);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. begin maps SQLITE_BUSY to DEPOT_E_BUSY. */
+depot_err store__begin(depot_store *st);
+depot_err store__commit(depot_store *st);
+void store__rollback(depot_store *st);
+
+/* Runs a statement that returns no rows; maps constraint failures to DEPOT_E_CONFLICT
+ * or DEPOT_E_INSUFFICIENT (CHECK), busy to DEPOT_E_BUSY. */
+depot_err store__step_done(depot_store *st, sqlite3_stmt *s);
+
+/* Records a reason for the last error and returns e (for `return store__fail(...)`). */
+depot_err store__fail(depot_store *st, depot_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Records sqlite3_errmsg with a context word; maps the SQLite code to a depot_err. */
+depot_err store__dberr(depot_store *st, const char *context);
+void store__clear_error(depot_store *st);
+
+int64_t store__now(void);
+
+/* Lookups inside a transaction; DEPOT_E_NOT_FOUND (with message) when missing. */
+depot_err store__sku_id(depot_store *st, const char *code, int64_t *id);
+depot_err store__location_id(depot_store *st, const char *code, int64_t *id);
+
+/* Validation helpers shared by the operations and the CSV import. */
+int store__valid_code(const char *s, size_t maxlen);       /* printable, no spaces at ends */
+int store__valid_text(const char *s, size_t maxlen);       /* non-empty, no control chars */
+int store__valid_role(const char *role);
+/* 1 if s is 8, 12, 13 or 14 digits with a correct GS1 check digit. */
+int store__valid_gtin(const char *s);
+
+/* Within a transaction: appends a ledger row and moves on_hand by delta (creating the
+ * stock row if needed). kind is adjust|import|receive|ship|return|count. */
+depot_err store__ledger_apply(depot_store *st, int64_t sku_id, int64_t location_id,
+                              int64_t delta, const char *kind, const char *reason,
+                              const char *ref, const char *actor, int64_t *ledger_id);
+
+/* Within a transaction: the available quantity of (sku, location) changed; writes one
+ * "inventory.set" outbox row per channel that maps both the SKU and the location, with
+ * available = on_hand - reserved - buffers (never negative). */
+depot_err store__stock_changed(depot_store *st, int64_t sku_id, int64_t location_id);
+
+/* Within a transaction: writes one outbox row. target is "channel" or "carrier";
+ * aggregate groups rows that must go in order (e.g. "order:42"); key is the
+ * idempotency key (unique); payload a JSON object. */
+depot_err store__outbox_put(depot_store *st, const char *target, int64_t target_id,
+                            const char *topic, const char *aggregate, const char *key,
+                            const char *payload_json);
+
+/* Within a transaction: appends an audit row chained to the previous one's hash. */
+depot_err store__audit(depot_store *st, const char *actor, const char *action,
+                       const char *entity, const char *detail_json);
+
+/* Computes an audit row's hash (hex, 64 chars + NUL) from the previous hash and the
+ * row's fields; used by store__audit and by verification. */
+void store__audit_hash(const char *prev_hex, int64_t id, int64_t at, const char *actor,
+                       const char *action, const char *entity, const char *detail,
+                       char out_hex[65]);
+
+/* Embedded migrations, generated at build time from sqlite/migrations/NNNN_*.sql. */
+extern const char *const depot_migrations[];
+extern const int depot_migrations_count;
+
+#endif
