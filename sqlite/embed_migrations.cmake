@@ -1,6 +1,6 @@
 # Turns sqlite/migrations/NNNN_name.sql files (sorted) into a C array of strings.
 # Invoked at build time: cmake -DOUT=file.c -DFILES="a.sql;b.sql" -P embed_migrations.cmake
-set(body "/* Generated from sqlite/migrations/*.sql; do not edit. */\n")
+set(body "/* Generated from the SQL files in sqlite/migrations/; do not edit. */\n")
 string(APPEND body "const char *const depot_migrations[] = {\n")
 set(n 0)
 foreach(f IN LISTS FILES)

@@ -8,7 +8,7 @@
 #include <stdarg.h>
 #include "store.h"
 
-#define STORE_STMT_CACHE 64
+#define STORE_STMT_CACHE 256
 
 struct stmt_slot {
     const char *sql; /* the literal's address is the cache key */

@@ -92,7 +92,7 @@ static int hammer(const char *db, const char *name, int orders, int skus)
     return 0;
 }
 
-static int stream(const char *db, const char *name)
+static _Noreturn void stream(const char *db, const char *name)
 {
     depot_store *st = open_store(db);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
     if (argc == 6 && !strcmp(argv[1], "hammer"))
         return hammer(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
     if (argc == 4 && !strcmp(argv[1], "stream"))
-        return stream(argv[2], argv[3]);
+        stream(argv[2], argv[3]);
     fprintf(stderr, "usage: reserve_worker setup DB SKUS UNITS | hammer DB NAME ORDERS SKUS"
                     " | stream DB NAME\n");
     return 2;

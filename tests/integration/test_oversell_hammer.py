@@ -12,8 +12,8 @@ DEPOTCTL = os.path.join(os.environ["DEPOT_BIN_DIR"], "depotctl")
 
 PROCESSES = 4
 SKUS = 5
-UNITS_PER_SKU = 30          # 150 units exist
-ORDERS_PER_PROCESS = 80     # 320 single-unit orders compete for them
+UNITS_PER_SKU = 60          # 300 units exist
+ORDERS_PER_PROCESS = 150    # 600 single-unit orders compete for them
 
 
 class OversellHammer(unittest.TestCase):

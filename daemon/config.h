@@ -1,0 +1,68 @@
+/* depotd's configuration: the option values, and how they are resolved (defaults < config
+ * file < environment < command line) at start-up and again on SIGHUP. */
+#ifndef DEPOT_CONFIG_H
+#define DEPOT_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "log.h"
+
+#define DEPOT_CONFIG_MAX_OPTIONS 16
+
+struct depot_hostport {
+    char host[254]; /* IPv4 or IPv6 literal (no brackets), or a DNS name */
+    int port;       /* 1..65535 */
+};
+
+/* Where an option's value came from. */
+enum depot_config_source {
+    DEPOT_SRC_DEFAULT,
+    DEPOT_SRC_FILE,
+    DEPOT_SRC_ENV,
+    DEPOT_SRC_FLAG,
+};
+
+struct depot_config {
+    char data_dir[PATH_MAX];
+    struct depot_hostport listen;
+    int log_level;       /* enum depot_log_level */
+    int log_format;      /* enum depot_log_format */
+    int reservation_ttl; /* seconds a reservation is held; 0 = never expires */
+    int expiry_interval; /* seconds between passes that expire reservations */
+    int busy_timeout_ms; /* how long SQLite waits for a lock */
+    int demo;            /* allow a development master key in the data dir */
+
+    char file[PATH_MAX]; /* the config file read ("" if none) */
+    int in_checkout;     /* the binary runs from a build tree, not an installation */
+    unsigned char source[DEPOT_CONFIG_MAX_OPTIONS]; /* enum depot_config_source per option */
+};
+
+enum depot_config_status {
+    DEPOT_CONFIG_RUN,     /* cfg is complete: start */
+    DEPOT_CONFIG_HELP,    /* --help was given: print depot_config_usage(), exit 0 */
+    DEPOT_CONFIG_VERSION, /* --version was given: print the version, exit 0 */
+    DEPOT_CONFIG_ERROR,   /* err holds a one-line reason, e.g. "config FILE:LINE: ..." */
+};
+
+/* Resolves every option from argv (--data-dir, --listen, --config, --demo, --help,
+ * --version), the environment (DEPOT_DATA_DIR, DEPOT_LISTEN, DEPOT_CONFIG), the config
+ * file and the defaults. Does not print; argv is not modified. */
+enum depot_config_status depot_config_load(struct depot_config *cfg, int argc,
+                                           char *const argv[], char *err, size_t errlen);
+
+/* Resolves the configuration again (same argv and environment, config file re-read).
+ * Changed reloadable options are copied into cfg and logged; other changes are logged as
+ * needing a restart. On an error cfg is unchanged, the reason is logged and -1 returned. */
+int depot_config_reload(struct depot_config *cfg, int argc, char *const argv[]);
+
+/* Logs every option with its value and source at debug level. */
+void depot_config_log(const struct depot_config *cfg);
+
+/* Prints --help: the flags and every option with its default and help line. */
+void depot_config_usage(FILE *out, const char *prog);
+
+/* "host:port", or "[v6addr]:port" for an IPv6 literal. */
+void depot_hostport_format(const struct depot_hostport *hp, char *buf, size_t len);
+
+#endif

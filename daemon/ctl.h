@@ -1,0 +1,116 @@
+/* Private interface shared by depotctl's files: the invocation, the command table entry,
+ * argument helpers, output helpers, opening the store, and the command handlers. */
+#ifndef DEPOT_CTL_H
+#define DEPOT_CTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <getopt.h>
+#include "store.h"
+
+/* Exit statuses: success, a refused or failed operation, a usage error. */
+enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
+
+struct ctl;
+
+/* One command: `depotctl [GROUP] NAME ARGS`. run gets argv[0] = NAME and returns the
+ * exit status; it has printed everything itself. */
+struct ctl_cmd {
+    const char *group;   /* "stock", "order", ... or NULL for a top-level command */
+    const char *name;
+    int (*run)(struct ctl *c, int argc, char **argv);
+    const char *args;    /* synopsis after the command words */
+    const char *summary; /* one line for the command list and --help */
+    const char *options; /* option lines for --help, or NULL */
+};
+
+/* One invocation of depotctl. */
+struct ctl {
+    const char *data_dir;      /* --data-dir, else $DEPOT_DATA_DIR, else ./var */
+    int json;                  /* --json: exactly one JSON document on stdout */
+    const struct ctl_cmd *cmd; /* the command being run, NULL before dispatch */
+    char actor[96];            /* "cli:<login name>", for the audit log */
+};
+
+/* ---- Arguments (depotctl.c) ------------------------------------------------------- */
+
+#define CTL_OPTS_END 0     /* no more options; positional arguments start at optind */
+#define CTL_OPTS_HELP (-1) /* --help: the command's usage is on stdout; exit 0 */
+#define CTL_OPTS_BAD (-2)  /* a usage error is on stderr; exit 2 */
+
+/* getopt_long over a command's arguments with opts (terminated by a zeroed entry, at
+ * most 12) plus the options every command takes: --help, --json, --data-dir. Returns
+ * the val of the next command option (> 0, optarg set), or one of CTL_OPTS_*. */
+int ctl__getopt(struct ctl *c, int argc, char **argv, const struct option *opts);
+/* Exit status for CTL_OPTS_HELP or CTL_OPTS_BAD. */
+int ctl__opts_exit(int opts_status);
+/* 0 if exactly n positional arguments follow the options; else a usage error (-1). */
+int ctl__positional(struct ctl *c, int argc, char **argv, int n);
+/* For a command without options of its own: the common options, then exactly n
+ * positional arguments (argv[optind..]). Returns CTL_GO to go on, else the exit status. */
+#define CTL_GO (-1)
+int ctl__plain_args(struct ctl *c, int argc, char **argv, int n);
+/* Strict base-10 integer: optional sign, digits only, nothing after, min..max.
+ * Returns 0 and sets *out, or -1. */
+int ctl__parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* ---- Output (ctl_output.c) -------------------------------------------------------- */
+
+/* Prints a command's full help, a group's command list (group NULL: every command),
+ * for --help and usage errors. */
+void ctl__usage(FILE *f, const struct ctl_cmd *cmd);
+void ctl__usage_list(FILE *f, const struct ctl_cmd *table, const char *group);
+/* A usage error: the reason and a hint on stderr (and a JSON error with --json).
+ * Returns CTL_EXIT_USAGE. */
+int ctl__usage_error(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A failed operation: `depotctl: <message>` on stderr, and with --json
+ * {"error":{"code":depot_err_code(e),"message":...}} on stdout. Returns CTL_EXIT_FAIL. */
+int ctl__fail(struct ctl *c, depot_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* ctl__fail with the store's reason for e. */
+int ctl__store_fail(struct ctl *c, depot_store *st, depot_err e);
+/* Success: with --json prints doc, else the formatted line. Frees doc (taking a NULL
+ * doc as out of memory). Returns CTL_EXIT_OK, or CTL_EXIT_FAIL. */
+int ctl__done(struct ctl *c, cJSON *doc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Views of store documents: with --json the document itself, else a readable table.
+ * Each frees doc and returns CTL_EXIT_OK. */
+int ctl__print_stock(struct ctl *c, cJSON *doc);
+int ctl__print_order(struct ctl *c, cJSON *doc);
+int ctl__print_orders(struct ctl *c, cJSON *doc);
+int ctl__print_outbox(struct ctl *c, cJSON *doc);
+/* The outcome of a stock import: the summary (CTL_EXIT_OK), or every error by row and
+ * column (CTL_EXIT_FAIL) when res lists any. */
+int ctl__print_import(struct ctl *c, const char *path, const struct depot_import_result *res);
+/* The outcome of verify: OK when problems is empty, else every problem (CTL_EXIT_FAIL).
+ * Frees problems. */
+int ctl__print_verify(struct ctl *c, const char *db_path, cJSON *problems);
+
+/* ---- The store (ctl_db.c) --------------------------------------------------------- */
+
+/* DIR/depot.db of this invocation into buf; -1 (after ctl__fail) if too long. */
+int ctl__db_path(struct ctl *c, char *buf, size_t len);
+/* Opens the existing database of the data dir (never creating one). Returns
+ * CTL_EXIT_OK with *st set, or CTL_EXIT_FAIL after printing why. */
+int ctl__open(struct ctl *c, int readonly, depot_store **st);
+
+/* ---- Commands --------------------------------------------------------------------- */
+
+int ctl__db_init(struct ctl *c, int argc, char **argv);
+int ctl__db_verify(struct ctl *c, int argc, char **argv);
+int ctl__db_backup(struct ctl *c, int argc, char **argv);
+int ctl__stock_import(struct ctl *c, int argc, char **argv);
+int ctl__stock_show(struct ctl *c, int argc, char **argv);
+int ctl__stock_adjust(struct ctl *c, int argc, char **argv);
+int ctl__order_list(struct ctl *c, int argc, char **argv);
+int ctl__order_show(struct ctl *c, int argc, char **argv);
+int ctl__order_create(struct ctl *c, int argc, char **argv);
+int ctl__order_reserve(struct ctl *c, int argc, char **argv);
+int ctl__order_release(struct ctl *c, int argc, char **argv);
+int ctl__order_cancel(struct ctl *c, int argc, char **argv);
+int ctl__order_ship(struct ctl *c, int argc, char **argv);
+int ctl__user_add(struct ctl *c, int argc, char **argv);
+int ctl__token_create(struct ctl *c, int argc, char **argv);
+int ctl__outbox_list(struct ctl *c, int argc, char **argv);
+int ctl__outbox_retry(struct ctl *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,243 @@
+/* depotctl, the admin CLI: global options, the command table, dispatch, and the argument
+ * helpers every command uses. */
+#include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "ctl.h"
+
+/* Rationale: every command parses its own options with getopt_long after the global
+ * ones. glibc keeps the scanning mode of the first scan (the "+" that stops the global
+ * scan at the command word) unless optind is set to 0, which re-initialises it; 1 would
+ * leave `stock adjust SKU --delta 5` unparsed after SKU. So dispatch resets optind to 0. */
+
+enum { OPT_JSON = 0x100, OPT_DATA_DIR, OPT_VERSION };
+
+static const struct ctl_cmd commands[] = {
+    {NULL, "init", ctl__db_init, "",
+     "Create the data directory (mode 0700) and the database, or bring it up to date.",
+     NULL},
+    {NULL, "verify", ctl__db_verify, "",
+     "Check schema, integrity, stock invariants, ledger sums and the audit hash chain.",
+     NULL},
+    {NULL, "backup", ctl__db_backup, "FILE [--force]",
+     "Write a consistent copy of the database to FILE (safe beside a running depotd).",
+     "  --force          replace FILE if it exists\n"},
+    {"stock", "import", ctl__stock_import, "FILE.csv",
+     "Set stock levels from a CSV file, all rows or none.",
+     "  header: sku,name,gtin,location,on_hand with optional bin and buffer columns;\n"
+     "  on_hand is the absolute count, the ledger records the difference\n"},
+    {"stock", "show", ctl__stock_show, "SKU",
+     "Show a SKU's GTINs and its stock at every location.", NULL},
+    {"stock", "adjust", ctl__stock_adjust, "SKU --location L --delta N --reason TEXT",
+     "Add N to the on-hand count of SKU at location L.",
+     "  --location L     location code\n"
+     "  --delta N        non-zero change, e.g. +5 or -3\n"
+     "  --reason TEXT    why (kept in the ledger and the audit log)\n"},
+    {"order", "list", ctl__order_list, "[--status S] [--limit N]",
+     "List orders, newest first.",
+     "  --status S       open|reserved|needs_attention|packed|shipped|cancelled\n"
+     "  --limit N        at most N orders (1..1000, default 50)\n"},
+    {"order", "show", ctl__order_show, "ID",
+     "Show an order with its lines and reservations.", NULL},
+    {"order", "create", ctl__order_create,
+     "--external-id X [--number N] --line SKU:QTY [--line SKU:QTY ...]",
+     "Create a local order; an existing external id returns that order.",
+     "  --external-id X  the order's id where it came from (unique among local orders)\n"
+     "  --number N       display number\n"
+     "  --line SKU:QTY   one line: a known SKU and a quantity (repeat for more)\n"},
+    {"order", "reserve", ctl__order_reserve, "ID [--ttl SECONDS]",
+     "Reserve stock for every line of the order, or for none.",
+     "  --ttl SECONDS    let the reservation expire after SECONDS (default: never)\n"},
+    {"order", "release", ctl__order_release, "ID",
+     "Release the order's reservations; the order goes back to open.", NULL},
+    {"order", "cancel", ctl__order_cancel, "ID",
+     "Release the order's reservations and cancel it.", NULL},
+    {"order", "ship", ctl__order_ship, "ID --carrier C [--tracking T]",
+     "Ship a fully reserved order: its stock leaves on hand.",
+     "  --carrier C      fedex, ups, dhl, manual, ...\n"
+     "  --tracking T     tracking number\n"},
+    {"user", "add", ctl__user_add, "NAME --role ROLE [--password -]",
+     "Add a user (without --password the user signs in by token or badge only).",
+     "  --role ROLE      packer, supervisor or admin\n"
+     "  --password -     read the password from stdin (never from the command line)\n"},
+    {"token", "create", ctl__token_create, "NAME --role ROLE",
+     "Create an API token; it is printed once, only its hash is kept.",
+     "  --role ROLE      packer, supervisor or admin\n"},
+    {"outbox", "list", ctl__outbox_list, "[--dead] [--limit N]",
+     "List pending and dead outbox events, oldest first.",
+     "  --dead           only dead events\n"
+     "  --limit N        at most N events (1..1000, default 100)\n"},
+    {"outbox", "retry", ctl__outbox_retry, "ID | --all-dead",
+     "Make a dead outbox event, or every dead one, due again.",
+     "  --all-dead       retry every dead event\n"},
+    {0},
+};
+
+static int bad_option(struct ctl *c, int o, char **argv)
+{
+    if (o == ':')
+        return ctl__usage_error(c, "option '%s' needs a value", argv[optind - 1]);
+    if (optopt)
+        return ctl__usage_error(c, "unknown option '-%c'", optopt);
+    return ctl__usage_error(c, "unknown option '%s'", argv[optind - 1]);
+}
+
+int ctl__getopt(struct ctl *c, int argc, char **argv, const struct option *opts)
+{
+    struct option all[16];
+    size_t n = 0;
+    while (opts && opts[n].name && n < 12) {
+        all[n] = opts[n];
+        n++;
+    }
+    all[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    all[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
+    all[n++] = (struct option){"data-dir", required_argument, NULL, OPT_DATA_DIR};
+    all[n] = (struct option){0};
+    opterr = 0;
+    for (;;) {
+        int o = getopt_long(argc, argv, ":h", all, NULL);
+        switch (o) {
+        case -1:
+            return CTL_OPTS_END;
+        case 'h':
+            ctl__usage(stdout, c->cmd);
+            return CTL_OPTS_HELP;
+        case OPT_JSON:
+            c->json = 1;
+            break;
+        case OPT_DATA_DIR:
+            c->data_dir = optarg;
+            break;
+        case ':':
+        case '?':
+            bad_option(c, o, argv);
+            return CTL_OPTS_BAD;
+        default:
+            return o;
+        }
+    }
+}
+
+int ctl__opts_exit(int opts_status)
+{
+    return opts_status == CTL_OPTS_HELP ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+}
+
+int ctl__positional(struct ctl *c, int argc, char **argv, int n)
+{
+    int have = argc - optind;
+    if (have == n)
+        return 0;
+    if (have < n)
+        ctl__usage_error(c, "missing argument");
+    else
+        ctl__usage_error(c, "unexpected argument '%s'", argv[optind + n]);
+    return -1;
+}
+
+int ctl__plain_args(struct ctl *c, int argc, char **argv, int n)
+{
+    int o = ctl__getopt(c, argc, argv, NULL);
+    if (o < 0)
+        return ctl__opts_exit(o);
+    return ctl__positional(c, argc, argv, n) == 0 ? CTL_GO : CTL_EXIT_USAGE;
+}
+
+int ctl__parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    const char *digits = s + (*s == '+' || *s == '-');
+    if (!isdigit((unsigned char)*digits))
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void set_actor(struct ctl *c)
+{
+    const struct passwd *pw = getpwuid(geteuid());
+    if (pw && pw->pw_name)
+        snprintf(c->actor, sizeof c->actor, "cli:%s", pw->pw_name);
+    else
+        snprintf(c->actor, sizeof c->actor, "cli:uid%lu", (unsigned long)geteuid());
+}
+
+static int run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+{
+    c->cmd = cmd;
+    optind = 0; /* see the rationale at the top */
+    return cmd->run(c, argc, argv);
+}
+
+static int dispatch(struct ctl *c, int argc, char **argv)
+{
+    const char *word = argv[0];
+    int is_group = 0;
+    for (const struct ctl_cmd *k = commands; k->name; k++) {
+        if (!k->group && !strcmp(k->name, word))
+            return run(c, k, argc, argv);
+        is_group |= k->group && !strcmp(k->group, word);
+    }
+    if (!is_group)
+        return ctl__usage_error(c, "unknown command '%s'", word);
+    if (argc < 2)
+        return ctl__usage_error(c, "'%s' needs a command; see 'depotctl %s --help'", word,
+                                word);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        ctl__usage_list(stdout, commands, word);
+        return CTL_EXIT_OK;
+    }
+    for (const struct ctl_cmd *k = commands; k->name; k++)
+        if (k->group && !strcmp(k->group, word) && !strcmp(k->name, argv[1]))
+            return run(c, k, argc - 1, argv + 1);
+    return ctl__usage_error(c, "unknown command '%s %s'", word, argv[1]);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {0},
+    };
+    struct ctl c = {0};
+    umask(077); /* databases and backups hold password hashes and secrets */
+    c.data_dir = getenv("DEPOT_DATA_DIR");
+    if (!c.data_dir || !*c.data_dir)
+        c.data_dir = "./var";
+    set_actor(&c);
+    opterr = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+        switch (o) {
+        case OPT_DATA_DIR:
+            c.data_dir = optarg;
+            break;
+        case OPT_JSON:
+            c.json = 1;
+            break;
+        case 'h':
+            ctl__usage_list(stdout, commands, NULL);
+            return CTL_EXIT_OK;
+        case OPT_VERSION:
+            printf("depotctl %s\n", DEPOT_VERSION);
+            return CTL_EXIT_OK;
+        default:
+            return bad_option(&c, o, argv);
+        }
+    }
+    if (optind >= argc)
+        return ctl__usage_error(&c, "no command given");
+    return dispatch(&c, argc - optind, argv + optind);
+}

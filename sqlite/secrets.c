@@ -1,0 +1,107 @@
+/* Secrets at rest: the `secrets` table, each value sealed by the vault under the master
+ * key with its name as associated data, and every change audited without the value. */
+#include <stdio.h>
+#include <stdlib.h>
+#include "store_int.h"
+#include "vault.h"
+
+#define SECRET_NAME_MAX 128
+
+depot_err depot_secret_put(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                           const char *name, const uint8_t *value, size_t len,
+                           const char *actor)
+{
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    char entity[16 + SECRET_NAME_MAX];
+    depot_err e;
+    int replaced;
+    sqlite3_stmt *s;
+
+    store__clear_error(st);
+    if (!store__valid_code(name, SECRET_NAME_MAX))
+        return store__fail(st, DEPOT_E_INVALID,
+                           "secret name must be 1..%d printable characters", SECRET_NAME_MAX);
+    if (!value || len == 0)
+        return store__fail(st, DEPOT_E_INVALID, "secret %s: value is empty", name);
+    if (len > DEPOT_VAULT_MAX_PLAINTEXT)
+        return store__fail(st, DEPOT_E_INVALID, "secret %s: value longer than %d bytes",
+                           name, DEPOT_VAULT_MAX_PLAINTEXT);
+    if ((e = depot_vault_seal(key, name, value, len, &sealed, &sealed_len)) != DEPOT_OK)
+        return store__fail(st, e, "secret %s: cannot encrypt (%s)", name, depot_err_code(e));
+    snprintf(entity, sizeof entity, "secret:%s", name);
+
+    if ((e = store__begin(st)) != DEPOT_OK) {
+        free(sealed);
+        return e;
+    }
+    if (!(s = store__stmt(st, "SELECT 1 FROM secrets WHERE name = ?1"))) {
+        e = DEPOT_E_DB;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        e = store__dberr(st, "read secret");
+        goto out;
+    }
+    replaced = rc == SQLITE_ROW;
+    if (!(s = store__stmt(st,
+            "INSERT INTO secrets (name, sealed, updated_at) VALUES (?1, ?2, ?3)"
+            " ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed,"
+            " updated_at = excluded.updated_at"))) {
+        e = DEPOT_E_DB;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, sealed, (int)sealed_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, store__now());
+    if ((e = store__step_done(st, s)) != DEPOT_OK)
+        goto out;
+    /* The detail says what happened, never what the value is (nor its length). */
+    e = store__audit(st, actor, "secret.put", entity,
+                     replaced ? "{\"replaced\":true}" : "{\"replaced\":false}");
+    if (e == DEPOT_OK)
+        e = store__commit(st);
+out:
+    if (e != DEPOT_OK)
+        store__rollback(st);
+    free(sealed);
+    return e;
+}
+
+depot_err depot_secret_get(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                           const char *name, uint8_t **value, size_t *len)
+{
+    depot_err e;
+    sqlite3_stmt *s;
+
+    *value = NULL;
+    *len = 0;
+    store__clear_error(st);
+    if (!store__valid_code(name, SECRET_NAME_MAX))
+        return store__fail(st, DEPOT_E_INVALID,
+                           "secret name must be 1..%d printable characters", SECRET_NAME_MAX);
+    if (!(s = store__stmt(st, "SELECT sealed FROM secrets WHERE name = ?1")))
+        return DEPOT_E_DB;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(s);
+        return store__fail(st, DEPOT_E_NOT_FOUND, "no secret named %s", name);
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return store__dberr(st, "read secret");
+    }
+    e = depot_vault_open(key, name, sqlite3_column_blob(s, 0),
+                         (size_t)sqlite3_column_bytes(s, 0), value, len);
+    sqlite3_reset(s);
+    if (e == DEPOT_E_CRYPTO)
+        return store__fail(st, e, "secret %s cannot be decrypted: wrong master key, or the "
+                                  "row was altered", name);
+    if (e != DEPOT_OK)
+        return store__fail(st, e, "secret %s: %s", name, depot_err_code(e));
+    return DEPOT_OK;
+}
