@@ -568,3 +568,8 @@ void depot_hostport_format(const struct depot_hostport *hp, char *buf, size_t le
     int v6 = strchr(hp->host, ':') != NULL;
     snprintf(buf, len, "%s%s%s:%d", v6 ? "[" : "", hp->host, v6 ? "]" : "", hp->port);
 }
+
+const char *depot_config_default_data_dir(void)
+{
+    return default_data_dir(running_from_checkout());
+}

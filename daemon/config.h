@@ -62,6 +62,10 @@ void depot_config_log(const struct depot_config *cfg);
 /* Prints --help: the flags and every option with its default and help line. */
 void depot_config_usage(FILE *out, const char *prog);
 
+/* The default data dir: ./var for a binary inside a build tree, /var/lib/depot when
+ * installed. depotctl uses it so both programs find the same database. */
+const char *depot_config_default_data_dir(void);
+
 /* "host:port", or "[v6addr]:port" for an IPv6 literal. */
 void depot_hostport_format(const struct depot_hostport *hp, char *buf, size_t len);
 

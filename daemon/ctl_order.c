@@ -5,10 +5,6 @@
 #include <string.h>
 #include "ctl.h"
 
-static const char *const statuses[] = {
-    "open", "reserved", "needs_attention", "packed", "shipped", "cancelled", NULL,
-};
-
 /* An order id argument; 0, or a usage error's exit status. */
 static int parse_id(struct ctl *c, const char *arg, int64_t *id)
 {
@@ -61,12 +57,6 @@ int ctl__order_list(struct ctl *c, int argc, char **argv)
         return ctl__opts_exit(o);
     if (ctl__positional(c, argc, argv, 0) != 0)
         return CTL_EXIT_USAGE;
-    size_t i = 0;
-    while (status && statuses[i] && strcmp(statuses[i], status) != 0)
-        i++;
-    if (status && !statuses[i])
-        return ctl__usage_error(c, "unknown status '%s' (open, reserved, needs_attention, "
-                                   "packed, shipped or cancelled)", status);
     int rc = ctl__open(c, 0, &st);
     if (rc != CTL_EXIT_OK)
         return rc;

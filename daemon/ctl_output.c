@@ -126,7 +126,7 @@ void ctl__usage_list(FILE *f, const struct ctl_cmd *table, const char *group)
     if (!group)
         fputs("Administers Depot's database directly; safe beside a running depotd.\n\n"
               "  --data-dir DIR   the data dir holding depot.db (default: $DEPOT_DATA_DIR,\n"
-              "                   else ./var)\n"
+              "                   else ./var in a checkout, /var/lib/depot when installed)\n"
               "  --json           print exactly one JSON document on stdout\n"
               "  --help           this help (COMMAND --help: that command's options)\n"
               "  --version        print the version\n\n", f);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "config.h"
 #include "ctl.h"
 
 /* Rationale: every command parses its own options with getopt_long after the global
@@ -215,7 +216,7 @@ int main(int argc, char **argv)
     umask(077); /* databases and backups hold password hashes and secrets */
     c.data_dir = getenv("DEPOT_DATA_DIR");
     if (!c.data_dir || !*c.data_dir)
-        c.data_dir = "./var";
+        c.data_dir = depot_config_default_data_dir();
     set_actor(&c);
     opterr = 0;
     int o;

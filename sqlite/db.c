@@ -32,6 +32,7 @@ const char *depot_err_code(depot_err e)
     case DEPOT_E_CRYPTO: return "crypto_error";
     case DEPOT_E_NOMEM: return "out_of_memory";
     case DEPOT_E_SCHEMA: return "schema_error";
+    case DEPOT_E_INTEGRITY: return "integrity_error";
     }
     return "unknown_error";
 }

@@ -783,7 +783,7 @@ depot_err depot_stock_import_csv(depot_store *st, const char *path, const char *
     struct stat before, after;
     depot_csv *c = NULL;
     depot_err e = DEPOT_OK;
-    int in_tx = 0;
+    int in_tx = 0, listed = 0; /* listed: the failure is the rows in res->errors */
     FILE *f = fopen(path, "rb");
     if (!f)
         return store__fail(st, DEPOT_E_IO, "cannot open %s: %s", path, strerror(errno));
@@ -815,6 +815,7 @@ depot_err depot_stock_import_csv(depot_store *st, const char *path, const char *
     }
     if (res->errors_total) {
         const struct depot_import_error *x = &res->errors[0];
+        listed = 1;
         e = store__fail(st, DEPOT_E_INVALID, "%zu error%s in %s, nothing imported; first: "
                         "row %zu%s%s: %s", res->errors_total, res->errors_total > 1 ? "s" : "",
                         im.file, x->row, *x->column ? ", " : "", x->column, x->message);
@@ -850,8 +851,12 @@ out:
     if (e == DEPOT_OK) {
         store__clear_error(st); /* lookups of new locations left "unknown location" */
     } else {
-        res->changed = 0;
-        res->skus_created = 0;
+        res->changed = res->skus_created = 0;
+        if (!listed) { /* one reason for the whole file, in errmsg */
+            free(res->errors);
+            res->errors = NULL;
+            res->errors_n = res->errors_total = 0;
+        }
     }
     depot_csv_close(c);
     fclose(f);

@@ -194,6 +194,14 @@ depot_err depot_order_list_json(depot_store *st, const char *status, int limit, 
 {
     store__clear_error(st);
     *out = NULL;
+    static const char *const statuses[] = {"open", "reserved", "needs_attention", "packed",
+                                           "shipped", "cancelled", NULL};
+    size_t i = 0;
+    while (status && statuses[i] && strcmp(statuses[i], status) != 0)
+        i++;
+    if (status && !statuses[i])
+        return store__fail(st, DEPOT_E_INVALID, "unknown order status '%s' (open, reserved, "
+                           "needs_attention, packed, shipped or cancelled)", status);
     if (limit < 1 || limit > 1000)
         return store__fail(st, DEPOT_E_INVALID, "limit must be 1..1000");
     sqlite3_stmt *s = store__stmt(st,

@@ -30,6 +30,7 @@ typedef enum depot_err {
     DEPOT_E_CRYPTO,       /* decryption/authentication failed, or RNG failure */
     DEPOT_E_NOMEM,        /* out of memory */
     DEPOT_E_SCHEMA,       /* database is from a newer Depot, or its schema is damaged */
+    DEPOT_E_INTEGRITY,    /* verify found broken invariants (stock, ledger, audit chain) */
 } depot_err;
 
 const char *depot_err_code(depot_err e);
@@ -162,7 +163,8 @@ depot_err depot_order_ship(depot_store *st, int64_t order_id,
 depot_err depot_reservations_expire(depot_store *st, int64_t now, const char *actor,
                                     int *n_expired);
 
-/* Lists orders, newest first; status may be NULL for all. limit 1..1000. */
+/* Lists orders, newest first; status may be NULL for all, else one of open, reserved,
+ * needs_attention, packed, shipped, cancelled (DEPOT_E_INVALID otherwise). limit 1..1000. */
 depot_err depot_order_list_json(depot_store *st, const char *status, int limit,
                                 cJSON **out);
 /* The order with its lines and reservations. */
@@ -219,7 +221,7 @@ depot_err depot_audit_append(depot_store *st, const char *actor, const char *act
 
 /* Checks schema version, integrity, CHECK invariants, on_hand == sum(ledger),
  * reserved == sum(active reservations), and the audit hash chain. Returns DEPOT_OK
- * when all hold; otherwise DEPOT_E_SCHEMA and *problems lists what is wrong (a JSON
+ * when all hold; otherwise DEPOT_E_INTEGRITY and *problems lists what is wrong (a JSON
  * array of strings; always set, caller frees). */
 depot_err depot_store_verify(depot_store *st, cJSON **problems);
 

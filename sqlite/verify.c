@@ -137,6 +137,7 @@ depot_err depot_store_verify(depot_store *st, cJSON **problems)
     check_audit_chain(st, list);
 
     if (cJSON_GetArraySize(list) > 0)
-        return store__fail(st, DEPOT_E_SCHEMA, "%d problem(s) found", cJSON_GetArraySize(list));
+        return store__fail(st, DEPOT_E_INTEGRITY, "%d problem(s) found",
+                           cJSON_GetArraySize(list));
     return DEPOT_OK;
 }

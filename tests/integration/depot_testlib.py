@@ -54,6 +54,21 @@ def bin_path(name):
     return path
 
 
+def cmake_option(name):
+    """The value of a cache entry (e.g. "WITH_SYSTEMD" -> "ON") of the build tree the
+    binaries come from, or None if unknown: lets tests skip what a build left out."""
+    cache = os.path.join(os.path.dirname(BIN_DIR), "CMakeCache.txt")
+    try:
+        with open(cache, encoding="utf-8") as f:
+            for line in f:
+                key, sep, value = line.rstrip("\n").partition("=")
+                if sep and key.split(":", 1)[0] == name:
+                    return value
+    except OSError:
+        pass
+    return None
+
+
 def clean_env(env=None):
     """os.environ without DEPOT_* and systemd variables, updated with env (a value of
     None removes that variable)."""

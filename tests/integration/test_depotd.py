@@ -291,6 +291,7 @@ class Running(unittest.TestCase):
                 mark = d.mark()  # still running, still at debug
                 d.wait_for_log(since=mark, level="debug", module="expiry", timeout=5)
 
+    @unittest.skipIf(dt.cmake_option("WITH_SYSTEMD") == "OFF", "built without libsystemd")
     def test_sd_notify_ready_watchdog_reload_stopping(self):
         with dt.TempDataDir() as tmp, \
                 socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:

@@ -458,6 +458,8 @@ static void TEST_file_limits_and_unreadable_files(void)
     fclose(f);
     CU_ASSERT_EQUAL(import(path, &res), DEPOT_E_INVALID);
     CU_ASSERT_PTR_NOT_NULL(strstr(depot_store_errmsg(T.st), "more than 1000000 rows"));
+    CU_ASSERT_EQUAL(res.errors_total, 0); /* the one reason is the row limit */
+    CU_ASSERT_PTR_NULL(res.errors);
     depot_import_result_free(&res);
 
     struct snapshot after = snap();
