@@ -1,11 +1,14 @@
-/* The streaming CSV reader behind csv.h: a byte-at-a-time RFC 4180 state machine over a
- * fixed read buffer and fixed field slots, with per-record error recovery. */
+/* The streaming CSV reader behind csv.h: an RFC 4180 state machine over a fixed read
+ * buffer and fixed field slots, with per-record error recovery. */
 #include <stdlib.h>
 #include <string.h>
 #include "csv.h"
 
 /* Rationale: memory never depends on the input. Each field has its own slot of
- * DEPOT_CSV_MAX_FIELD + 1 bytes, so a record costs at most 32 KiB however long its lines.
+ * DEPOT_CSV_MAX_FIELD + 1 bytes, so a record never takes more than about 32 KiB. Runs of
+ * plain bytes are copied straight from the read buffer; the state machine only handles
+ * the bytes that decide something (, " CR LF NUL) and a field that is full.
+ *
  * After a fault the rest of the record is still lexed (quotes included) so the next
  * record starts where a correct reader would start it; only a stray quote, which makes
  * the quoting itself unreliable, skips to the end of the physical line instead. */

@@ -1,5 +1,8 @@
 -- 0001: Depot's initial schema for the whole mission. Invariants live here as CHECKs,
 -- UNIQUEs and triggers so no caller can break them. Times are unix seconds (INTEGER).
+-- CHECKs on tables written per row (ledger, stock, reservations, orders, outbox, inbox)
+-- use = / OR rather than IN (...): SQLite 3.40 builds an ephemeral table for an IN list
+-- every time it checks a row, which doubled the cost of a bulk import.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -31,7 +34,8 @@ CREATE TABLE skus (
 
 -- A GTIN belongs to exactly one SKU; a SKU may have several (case, each).
 CREATE TABLE sku_gtins (
-    gtin   TEXT PRIMARY KEY CHECK (length(gtin) IN (8, 12, 13, 14) AND gtin NOT GLOB '*[^0-9]*'),
+    gtin   TEXT PRIMARY KEY CHECK ((length(gtin) = 8 OR length(gtin) BETWEEN 12 AND 14)
+                                   AND gtin NOT GLOB '*[^0-9]*'),
     sku_id INTEGER NOT NULL REFERENCES skus(id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX sku_gtins_sku ON sku_gtins(sku_id);
@@ -57,6 +61,7 @@ CREATE TABLE channel_skus (
     PRIMARY KEY (channel_id, sku_id),
     UNIQUE (channel_id, external_variant_id)
 ) WITHOUT ROWID;
+CREATE INDEX channel_skus_sku ON channel_skus(sku_id);
 
 -- Which of our locations a channel sells from, its id there, and a safety buffer.
 CREATE TABLE channel_locations (
@@ -99,7 +104,8 @@ CREATE TABLE ledger (
     sku_id      INTEGER NOT NULL REFERENCES skus(id),
     location_id INTEGER NOT NULL REFERENCES locations(id),
     delta       INTEGER NOT NULL CHECK (delta <> 0),
-    kind        TEXT NOT NULL CHECK (kind IN ('adjust', 'import', 'receive', 'ship', 'return', 'count')),
+    kind        TEXT NOT NULL CHECK (kind = 'adjust' OR kind = 'import' OR kind = 'receive'
+                                     OR kind = 'ship' OR kind = 'return' OR kind = 'count'),
     reason      TEXT NOT NULL CHECK (length(reason) BETWEEN 1 AND 200),
     ref         TEXT,
     actor       TEXT NOT NULL,
@@ -117,8 +123,9 @@ CREATE TABLE orders (
     channel_id  INTEGER REFERENCES channels(id),
     external_id TEXT NOT NULL CHECK (length(external_id) BETWEEN 1 AND 128),
     number      TEXT,
-    status      TEXT NOT NULL CHECK (status IN ('open', 'reserved', 'needs_attention',
-                                                'packed', 'shipped', 'cancelled')),
+    status      TEXT NOT NULL CHECK (status = 'open' OR status = 'reserved'
+                                     OR status = 'needs_attention' OR status = 'packed'
+                                     OR status = 'shipped' OR status = 'cancelled'),
     customer    TEXT CHECK (customer IS NULL OR json_valid(customer)),
     ship_to     TEXT CHECK (ship_to IS NULL OR json_valid(ship_to)),
     created_at  INTEGER NOT NULL,
@@ -149,7 +156,8 @@ CREATE TABLE reservations (
     sku_id      INTEGER NOT NULL REFERENCES skus(id),
     location_id INTEGER NOT NULL REFERENCES locations(id),
     quantity    INTEGER NOT NULL CHECK (quantity >= 1),
-    status      TEXT NOT NULL CHECK (status IN ('active', 'released', 'committed', 'expired')),
+    status      TEXT NOT NULL CHECK (status = 'active' OR status = 'released'
+                                     OR status = 'committed' OR status = 'expired'),
     expires_at  INTEGER,
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
@@ -236,13 +244,14 @@ CREATE TABLE secrets (
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,
     idempotency_key TEXT NOT NULL UNIQUE CHECK (length(idempotency_key) BETWEEN 1 AND 200),
-    target          TEXT NOT NULL CHECK (target IN ('channel', 'carrier')),
+    target          TEXT NOT NULL CHECK (target = 'channel' OR target = 'carrier'),
     target_id       INTEGER NOT NULL,
     topic           TEXT NOT NULL CHECK (length(topic) BETWEEN 1 AND 64),
     aggregate       TEXT NOT NULL,
     payload         TEXT NOT NULL CHECK (json_valid(payload)),
     status          TEXT NOT NULL DEFAULT 'pending'
-                    CHECK (status IN ('pending', 'inflight', 'done', 'dead', 'superseded')),
+                    CHECK (status = 'pending' OR status = 'inflight' OR status = 'done'
+                           OR status = 'dead' OR status = 'superseded'),
     attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     next_attempt_at INTEGER NOT NULL,
     last_error      TEXT,
@@ -266,7 +275,8 @@ CREATE TABLE inbox (
     body         BLOB NOT NULL,
     body_sha256  TEXT NOT NULL CHECK (length(body_sha256) = 64),
     status       TEXT NOT NULL DEFAULT 'pending'
-                 CHECK (status IN ('pending', 'done', 'failed', 'ignored', 'dead')),
+                 CHECK (status = 'pending' OR status = 'done' OR status = 'failed'
+                        OR status = 'ignored' OR status = 'dead'),
     attempts     INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     last_error   TEXT,
     received_at  INTEGER NOT NULL,
