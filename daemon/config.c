@@ -26,6 +26,7 @@ struct option_def {
     long min, max;            /* OPT_INT bounds */
     const char *const *names; /* OPT_ENUM values, NULL-terminated */
     int reloadable;           /* SIGHUP applies a change without a restart */
+    int may_be_empty;         /* OPT_STRING: "" is a valid value (means "none") */
     const char *env;          /* environment variable, or NULL */
     const char *flag;         /* long flag, or NULL */
     const char *metavar;      /* the flag's argument in --help (NULL: takes none) */
@@ -38,6 +39,11 @@ struct option_def {
 static const char *default_data_dir(int in_checkout)
 {
     return in_checkout ? "./var" : "/var/lib/depot";
+}
+
+static const char *default_ui_dir(int in_checkout)
+{
+    return in_checkout ? DEPOT_SOURCE_DIR "/web/ui" : "/usr/share/depot/ui";
 }
 
 static const struct option_def options[] = {
@@ -64,6 +70,29 @@ static const struct option_def options[] = {
      .help = "Milliseconds to wait for a database lock before an operation fails"},
     {.name = "demo", .type = OPT_BOOL, FIELD(demo), .def = "false", .flag = "demo",
      .help = "Demo/development mode: allow a master key generated in the data dir"},
+    {.name = "ui_dir", .type = OPT_STRING, FIELD(ui_dir), .def_fn = default_ui_dir,
+     .help = "Directory of the web UI's static files"},
+    {.name = "tls", .type = OPT_BOOL, FIELD(tls), .def = "false",
+     .help = "Serve HTTPS; without tls_cert/tls_key a self-signed certificate is generated"},
+    {.name = "tls_cert", .type = OPT_STRING, FIELD(tls_cert), .def = "", .may_be_empty = 1,
+     .help = "PEM certificate file for HTTPS (empty: generated into DATA_DIR/tls/)"},
+    {.name = "tls_key", .type = OPT_STRING, FIELD(tls_key), .def = "", .may_be_empty = 1,
+     .help = "PEM private key file for HTTPS (empty: generated into DATA_DIR/tls/)"},
+    {.name = "max_body_bytes", .type = OPT_INT, FIELD(max_body_bytes), .def = "1048576",
+     .min = 1024, .max = 64 * 1024 * 1024,
+     .help = "Largest API or webhook request body accepted (413 above)"},
+    {.name = "max_upload_bytes", .type = OPT_INT, FIELD(max_upload_bytes),
+     .def = "33554432", .min = 1024, .max = 256 * 1024 * 1024,
+     .help = "Largest CSV upload accepted (413 above)"},
+    {.name = "rate_limit", .type = OPT_INT, FIELD(rate_limit), .def = "50", .min = 1,
+     .max = 1000000, .help = "Requests per second allowed per client IP (429 above)"},
+    {.name = "rate_burst", .type = OPT_INT, FIELD(rate_burst), .def = "200", .min = 1,
+     .max = 1000000, .help = "Requests a client IP may make in a burst above rate_limit"},
+    {.name = "session_ttl", .type = OPT_INT, FIELD(session_ttl), .def = "43200", .min = 60,
+     .max = 30 * 24 * 3600, .help = "Seconds a login session lasts"},
+    {.name = "request_timeout", .type = OPT_INT, FIELD(request_timeout), .def = "10",
+     .min = 1, .max = 300,
+     .help = "Seconds a client has to send its request headers and body (slow clients)"},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -115,10 +144,11 @@ static int running_from_checkout(void)
 
 /* ---- Parsing one value --------------------------------------------------------- */
 
-static int parse_string(const char *text, char *out, size_t size, char *why, size_t len)
+static int parse_string(const char *text, char *out, size_t size, int may_be_empty,
+                        char *why, size_t len)
 {
     size_t n = strlen(text);
-    if (n == 0) {
+    if (n == 0 && !may_be_empty) {
         snprintf(why, len, "empty value");
         return -1;
     }
@@ -265,7 +295,7 @@ static int parse_value(const struct option_def *o, const char *text,
 {
     void *f = field_of(o, cfg);
     switch (o->type) {
-    case OPT_STRING: return parse_string(text, f, o->size, why, len);
+    case OPT_STRING: return parse_string(text, f, o->size, o->may_be_empty, why, len);
     case OPT_INT: return parse_int(text, o->min, o->max, f, why, len);
     case OPT_BOOL: return parse_bool(text, f, why, len);
     case OPT_ENUM: return parse_enum(text, o->names, f, why, len);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include "log.h"
 
-#define DEPOT_CONFIG_MAX_OPTIONS 16
+#define DEPOT_CONFIG_MAX_OPTIONS 32
 
 struct depot_hostport {
     char host[254]; /* IPv4 or IPv6 literal (no brackets), or a DNS name */
@@ -32,6 +32,16 @@ struct depot_config {
     int expiry_interval; /* seconds between passes that expire reservations */
     int busy_timeout_ms; /* how long SQLite waits for a lock */
     int demo;            /* allow a development master key in the data dir */
+    char ui_dir[PATH_MAX];   /* static UI files */
+    int tls;                 /* serve HTTPS */
+    char tls_cert[PATH_MAX]; /* "" = generate a self-signed pair in the data dir */
+    char tls_key[PATH_MAX];
+    int max_body_bytes;      /* API and webhook bodies */
+    int max_upload_bytes;    /* CSV uploads */
+    int rate_limit;          /* requests per second per client IP */
+    int rate_burst;
+    int session_ttl;         /* seconds */
+    int request_timeout;     /* seconds for headers and body */
 
     char file[PATH_MAX]; /* the config file read ("" if none) */
     int in_checkout;     /* the binary runs from a build tree, not an installation */

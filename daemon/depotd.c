@@ -2,7 +2,6 @@
  * or SIGINT, shut down cleanly. */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +14,12 @@
 #include "notify.h"
 #include "signals.h"
 #include "store.h"
+#include "web.h"
 
-/* Rationale: one thread, one poll() on a signalfd with a timeout that is the nearest
- * timer (reservation expiry, systemd watchdog). A signal is only acted on between steps,
- * so SIGTERM never interrupts a store operation. When the libwebsockets server arrives,
- * lws_service() takes poll()'s place and the timers become lws_sul callbacks. */
+/* Rationale: one thread runs libwebsockets' loop (lws_service): HTTP and WebSocket
+ * connections, the signalfd (adopted as a raw descriptor), and timers for reservation
+ * expiry and the systemd watchdog. A signal is handled between callbacks, so SIGTERM
+ * never interrupts a store operation; the loop ends after the callback that saw it. */
 
 #define ERRLEN (PATH_MAX + 256)
 
@@ -30,16 +30,12 @@ struct depotd {
     int sig_fd;
     int lock_fd;
     depot_store *store;
+    struct depot_web *web;
+    struct depot_timer expiry_timer;
+    struct depot_timer watchdog_timer;
     uint8_t master_key[DEPOT_MASTER_KEY_LEN];
     int stop_signal; /* SIGTERM or SIGINT once received */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void apply_logging(const struct depot_config *cfg)
 {
@@ -95,13 +91,66 @@ static int load_master_key(struct depotd *d, char *source, size_t sourcelen)
     return 0;
 }
 
-/* Data dir, lock, store, master key; then ready. Returns -1 if a step failed. */
+static int start_web(struct depotd *d)
+{
+    const struct depot_config *cfg = &d->cfg;
+    struct depot_web_config w = {
+        .listen_port = cfg->listen.port,
+        .tls = cfg->tls,
+        .max_body_bytes = (size_t)cfg->max_body_bytes,
+        .max_upload_bytes = (size_t)cfg->max_upload_bytes,
+        .rate_per_ip = cfg->rate_limit,
+        .rate_burst = cfg->rate_burst,
+        .session_ttl = cfg->session_ttl,
+        .request_timeout = cfg->request_timeout,
+    };
+    char path[PATH_MAX], err[ERRLEN];
+    snprintf(w.listen_host, sizeof w.listen_host, "%s", cfg->listen.host);
+    snprintf(w.ui_dir, sizeof w.ui_dir, "%s", cfg->ui_dir);
+    snprintf(w.data_dir, sizeof w.data_dir, "%s", cfg->data_dir);
+    snprintf(w.tls_cert, sizeof w.tls_cert, "%s", cfg->tls_cert);
+    snprintf(w.tls_key, sizeof w.tls_key, "%s", cfg->tls_key);
+    if (depot_datadir_path(cfg->data_dir, "depot.db", path, sizeof path, err,
+                           sizeof err) != 0 ||
+        !(d->web = depot_web_start(&w, path, err, sizeof err))) {
+        depot_log(DEPOT_LOG_ERROR, "depotd", "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_signal(void *user);
+static void on_signal_fd_closed(void *user);
+static void expiry_tick(struct depot_timer *t);
+static void watchdog_tick(struct depot_timer *t);
+
+/* Signals and timers join the loop. */
+static int attach_to_loop(struct depotd *d)
+{
+    static const struct depot_loop_fd_ops signal_ops = {on_signal, on_signal_fd_closed};
+    if (depot_loop_adopt_fd(d->web, d->sig_fd, &signal_ops, d) != 0) {
+        depot_log(DEPOT_LOG_ERROR, "depotd", "cannot watch signals on the event loop");
+        return -1;
+    }
+    d->expiry_timer.fn = expiry_tick;
+    d->expiry_timer.user = d;
+    depot_loop_timer(d->web, &d->expiry_timer, 0); /* a first pass at start-up */
+    if (depot_notify_watchdog_interval_ms() > 0) {
+        d->watchdog_timer.fn = watchdog_tick;
+        d->watchdog_timer.user = d;
+        depot_loop_timer(d->web, &d->watchdog_timer, 0);
+    }
+    return 0;
+}
+
+/* Data dir, lock, store, master key, web server; then ready. Returns -1 if a step failed. */
 static int start(struct depotd *d)
 {
     char source[PATH_MAX + 64], listen[300], schema[16];
     const struct depot_config *cfg = &d->cfg;
     if (prepare_data_dir(d) != 0 || open_store(d) != 0 ||
-        load_master_key(d, source, sizeof source) != 0)
+        load_master_key(d, source, sizeof source) != 0 || start_web(d) != 0 ||
+        attach_to_loop(d) != 0)
         return -1;
     depot_hostport_format(&cfg->listen, listen, sizeof listen);
     snprintf(schema, sizeof schema, "%d", depot_store_schema_version(d->store));
@@ -147,13 +196,9 @@ static void reload(struct depotd *d)
     depot_notify_ready("running");
 }
 
-/* Waits up to timeout_ms for signals and acts on them. */
-static void wait_for_signals(struct depotd *d, int64_t timeout_ms)
+static void on_signal(void *user)
 {
-    struct pollfd p = {.fd = d->sig_fd, .events = POLLIN};
-    int timeout = timeout_ms < 0 ? 0 : timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms;
-    if (poll(&p, 1, timeout) <= 0)
-        return; /* timed out (EINTR cannot happen: our signals are blocked) */
+    struct depotd *d = user;
     for (int sig; (sig = depot_signals_next(d->sig_fd)) != 0;) {
         if (sig == SIGHUP)
             reload(d);
@@ -162,25 +207,39 @@ static void wait_for_signals(struct depotd *d, int64_t timeout_ms)
     }
 }
 
+static void on_signal_fd_closed(void *user)
+{
+    struct depotd *d = user;
+    d->sig_fd = -1; /* the loop closed it */
+    if (!d->stop_signal) {
+        depot_log(DEPOT_LOG_ERROR, "depotd", "signal descriptor closed; stopping");
+        d->stop_signal = SIGTERM;
+    }
+}
+
+/* Expires overdue reservations; runs again at once while a pass finds work. */
+static void expiry_tick(struct depot_timer *t)
+{
+    struct depotd *d = t->user;
+    int64_t next = expire_reservations(d) > 0 ? 0 : (int64_t)d->cfg.expiry_interval * 1000;
+    depot_loop_timer(d->web, t, next);
+}
+
+/* A stuck loop stops pinging, and systemd restarts us. */
+static void watchdog_tick(struct depot_timer *t)
+{
+    struct depotd *d = t->user;
+    depot_notify_watchdog();
+    depot_loop_timer(d->web, t, depot_notify_watchdog_interval_ms());
+}
+
 static void run(struct depotd *d)
 {
-    int64_t watchdog = depot_notify_watchdog_interval_ms();
-    int64_t next_watchdog = now_ms() + watchdog, last_expiry = 0;
-    int expire_now = 1; /* at start-up, and again at once while a pass finds work */
     while (!d->stop_signal) {
-        int64_t now = now_ms(), interval = (int64_t)d->cfg.expiry_interval * 1000;
-        if (expire_now || now - last_expiry >= interval) {
-            expire_now = expire_reservations(d) > 0;
-            last_expiry = now;
+        if (depot_web_service(d->web) < 0) {
+            depot_log(DEPOT_LOG_ERROR, "depotd", "event loop failed; stopping");
+            d->stop_signal = SIGTERM;
         }
-        if (watchdog && now >= next_watchdog) {
-            depot_notify_watchdog();
-            next_watchdog = now + watchdog;
-        }
-        int64_t deadline = expire_now ? now : last_expiry + interval;
-        if (watchdog && next_watchdog < deadline)
-            deadline = next_watchdog;
-        wait_for_signals(d, deadline - now_ms());
     }
     const char *sig = sigabbrev_np(d->stop_signal);
     depot_log_kv(DEPOT_LOG_INFO, "depotd", DEPOT_KV({"signal", sig}), "SIG%s: stopping", sig);
@@ -189,11 +248,17 @@ static void run(struct depotd *d)
 static void shutdown_daemon(struct depotd *d)
 {
     depot_notify_stopping();
+    if (d->web) {
+        depot_loop_timer_cancel(d->web, &d->expiry_timer);
+        depot_loop_timer_cancel(d->web, &d->watchdog_timer);
+        depot_web_stop(d->web); /* closes the adopted signal descriptor too */
+    } else if (d->sig_fd >= 0) {
+        close(d->sig_fd);
+    }
     depot_store_close(d->store);
     explicit_bzero(d->master_key, sizeof d->master_key);
     if (d->lock_fd >= 0)
         close(d->lock_fd);
-    close(d->sig_fd);
 }
 
 int main(int argc, char **argv)

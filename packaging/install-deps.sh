@@ -17,6 +17,7 @@ libcjson-dev
 libserialport-dev
 libcunit1-dev
 libsystemd-dev
+prometheus
 "
 
 missing=""

@@ -172,8 +172,8 @@ static void add_text_or_null(cJSON *o, const char *key, sqlite3_stmt *s, int col
         cJSON_AddStringToObject(o, key, (const char *)sqlite3_column_text(s, col));
 }
 
-/* Columns 0..7 of both order queries below. */
-static cJSON *order_summary(sqlite3_stmt *s)
+/* Columns 0..7 of both order queries below and of the order view in views.c. */
+cJSON *store__order_summary(sqlite3_stmt *s)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
@@ -216,7 +216,7 @@ depot_err depot_order_list_json(depot_store *st, const char *status, int limit, 
     cJSON *arr = cJSON_CreateArray();
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        cJSON_AddItemToArray(arr, order_summary(s));
+        cJSON_AddItemToArray(arr, store__order_summary(s));
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) {
         cJSON_Delete(arr);
@@ -250,7 +250,7 @@ depot_err depot_order_show_json(depot_store *st, int64_t order_id, cJSON **out)
         sqlite3_reset(s);
         return store__fail(st, DEPOT_E_NOT_FOUND, "no order %lld", (long long)order_id);
     }
-    cJSON *o = order_summary(s);
+    cJSON *o = store__order_summary(s);
     add_json_or_null(o, "customer", s, 8);
     add_json_or_null(o, "ship_to", s, 9);
     sqlite3_reset(s);

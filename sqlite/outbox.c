@@ -84,6 +84,29 @@ depot_err store__stock_changed(depot_store *st, int64_t sku_id, int64_t location
     return e;
 }
 
+/* Columns 0..11 of the outbox list below and of the outbox view in views.c. */
+cJSON *store__outbox_row(sqlite3_stmt *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
+    cJSON_AddStringToObject(o, "idempotency_key", (const char *)sqlite3_column_text(s, 1));
+    cJSON_AddStringToObject(o, "target", (const char *)sqlite3_column_text(s, 2));
+    cJSON_AddNumberToObject(o, "target_id", (double)sqlite3_column_int64(s, 3));
+    cJSON_AddStringToObject(o, "topic", (const char *)sqlite3_column_text(s, 4));
+    cJSON_AddStringToObject(o, "aggregate", (const char *)sqlite3_column_text(s, 5));
+    cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(s, 6));
+    cJSON_AddNumberToObject(o, "attempts", sqlite3_column_int(s, 7));
+    cJSON_AddNumberToObject(o, "next_attempt_at", (double)sqlite3_column_int64(s, 8));
+    if (sqlite3_column_type(s, 9) == SQLITE_NULL)
+        cJSON_AddNullToObject(o, "last_error");
+    else
+        cJSON_AddStringToObject(o, "last_error", (const char *)sqlite3_column_text(s, 9));
+    cJSON_AddNumberToObject(o, "created_at", (double)sqlite3_column_int64(s, 10));
+    cJSON *payload = cJSON_Parse((const char *)sqlite3_column_text(s, 11));
+    cJSON_AddItemToObject(o, "payload", payload ? payload : cJSON_CreateNull());
+    return o;
+}
+
 depot_err depot_outbox_list_json(depot_store *st, int dead_only, int limit, cJSON **out)
 {
     store__clear_error(st);
@@ -102,26 +125,8 @@ depot_err depot_outbox_list_json(depot_store *st, int dead_only, int limit, cJSO
     sqlite3_bind_int(s, 2, limit);
     cJSON *arr = cJSON_CreateArray();
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
-        cJSON_AddStringToObject(o, "idempotency_key", (const char *)sqlite3_column_text(s, 1));
-        cJSON_AddStringToObject(o, "target", (const char *)sqlite3_column_text(s, 2));
-        cJSON_AddNumberToObject(o, "target_id", (double)sqlite3_column_int64(s, 3));
-        cJSON_AddStringToObject(o, "topic", (const char *)sqlite3_column_text(s, 4));
-        cJSON_AddStringToObject(o, "aggregate", (const char *)sqlite3_column_text(s, 5));
-        cJSON_AddStringToObject(o, "status", (const char *)sqlite3_column_text(s, 6));
-        cJSON_AddNumberToObject(o, "attempts", sqlite3_column_int(s, 7));
-        cJSON_AddNumberToObject(o, "next_attempt_at", (double)sqlite3_column_int64(s, 8));
-        if (sqlite3_column_type(s, 9) == SQLITE_NULL)
-            cJSON_AddNullToObject(o, "last_error");
-        else
-            cJSON_AddStringToObject(o, "last_error", (const char *)sqlite3_column_text(s, 9));
-        cJSON_AddNumberToObject(o, "created_at", (double)sqlite3_column_int64(s, 10));
-        cJSON *payload = cJSON_Parse((const char *)sqlite3_column_text(s, 11));
-        cJSON_AddItemToObject(o, "payload", payload ? payload : cJSON_CreateNull());
-        cJSON_AddItemToArray(arr, o);
-    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        cJSON_AddItemToArray(arr, store__outbox_row(s));
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) {
         cJSON_Delete(arr);

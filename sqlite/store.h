@@ -199,6 +199,52 @@ depot_err depot_token_create(depot_store *st, const char *name, const char *role
 depot_err depot_token_check(depot_store *st, const char *token, char role_out[16]);
 depot_err depot_token_revoke(depot_store *st, int64_t id, const char *actor);
 
+/* ---- Sessions and badges ---------------------------------------------------------- */
+
+#define DEPOT_SESSION_TOKEN_LEN 64 /* hex of 32 random bytes: the session cookie's value */
+#define DEPOT_CSRF_TOKEN_LEN 64    /* hex of 32 random bytes */
+#define DEPOT_BADGE_LEN 30         /* "BADGE-" + 24 base32 characters (A-Z, 2-7) */
+#define DEPOT_USER_NAME_MAX 64
+
+struct depot_session {
+    int64_t id;
+    int64_t user_id;
+    char user[DEPOT_USER_NAME_MAX + 1];
+    char role[16];
+    char csrf[DEPOT_CSRF_TOKEN_LEN + 1]; /* the client echoes it as X-CSRF-Token */
+    int64_t expires_at;                  /* unix seconds */
+};
+
+/* Starts a session of ttl_seconds (> 0) for the user called name, who has just proven
+ * who they are (via is "password" or "badge"; peer is the client address, may be NULL;
+ * both go into the session.create audit row, the token never does). The session token
+ * is returned once in token_out; only its SHA-256 is stored. *out describes the session.
+ * DEPOT_E_NOT_FOUND if there is no such user, DEPOT_E_STATE if it is disabled. */
+depot_err depot_session_create(depot_store *st, const char *name, int64_t ttl_seconds,
+                               const char *via, const char *peer,
+                               char token_out[DEPOT_SESSION_TOKEN_LEN + 1],
+                               struct depot_session *out);
+/* The live session for a token: not expired, its user not disabled. DEPOT_E_NOT_FOUND
+ * otherwise (also for a malformed token). Writes nothing. */
+depot_err depot_session_lookup(depot_store *st, const char *token,
+                               struct depot_session *out);
+/* Ends a session (logout), audited as session.delete. DEPOT_E_NOT_FOUND if it is gone. */
+depot_err depot_session_delete(depot_store *st, int64_t id, const char *actor);
+/* Deletes the sessions that expired at or before now (unix seconds); *n_purged (may be
+ * NULL) counts them. Not audited: an expired session is already unusable. */
+depot_err depot_sessions_purge(depot_store *st, int64_t now, int *n_purged);
+
+/* Issues a new login badge for the user called name, replacing (and so disabling) any
+ * previous one, audited as badge.issue. The badge, printable as a Code 128 barcode, is
+ * returned once in badge_out; only its SHA-256 is stored. */
+depot_err depot_user_badge_issue(depot_store *st, const char *name, const char *actor,
+                                 char badge_out[DEPOT_BADGE_LEN + 1]);
+/* The user a scanned badge belongs to; surrounding whitespace and lower case (a
+ * keyboard-wedge scanner's CR, caps lock) are accepted. DEPOT_E_NOT_FOUND if no user
+ * holds it, DEPOT_E_STATE if the user is disabled. */
+depot_err depot_user_check_badge(depot_store *st, const char *badge,
+                                 char name_out[DEPOT_USER_NAME_MAX + 1], char role_out[16]);
+
 /* ---- Secrets ---------------------------------------------------------------------- */
 
 #define DEPOT_MASTER_KEY_LEN 32
@@ -212,6 +258,62 @@ depot_err depot_secret_put(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_L
  * NUL). DEPOT_E_CRYPTO if the key is wrong or the row was tampered with. */
 depot_err depot_secret_get(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
                            const char *name, uint8_t **value, size_t *len);
+
+/* ---- Monitoring ------------------------------------------------------------------- */
+
+/* One consistent snapshot of the monitoring gauges, counted through indexes (live work
+ * only, never the delivered or finished history):
+ * {"outbox":{"pending":n,"inflight":n,"dead":n}, "inbox":{"pending":n,"failed":n,"dead":n},
+ *  "reservations_active":n,
+ *  "orders":{"open":n,"reserved":n,"needs_attention":n,"packed":n},
+ *  "database_size_bytes":n}. Every status appears, 0 when unused. Caller frees *out. */
+depot_err depot_store_stats_json(depot_store *st, cJSON **out);
+
+/* ---- API views -------------------------------------------------------------------- */
+
+/* Read-only, paginated lists for the REST API (views.c). Each gives
+ * {"items":[...], "next":cursor} where next is the value to pass as the cursor argument
+ * for the following page, or null on the last page. limit is 1..DEPOT_LIST_LIMIT_MAX
+ * (DEPOT_E_INVALID otherwise). An id cursor of 0 (or a NULL code cursor) starts at the
+ * beginning. Caller frees *out with cJSON_Delete. */
+#define DEPOT_LIST_LIMIT_MAX 500
+#define DEPOT_LIST_LIMIT_DEFAULT 50
+#define DEPOT_SEARCH_MAX 200 /* longest search text */
+
+/* SKUs in code order after the code `after`: {"sku","name","gtins":[..],"on_hand",
+ * "reserved","available"} (totals over locations). q (NULL or "" for all) matches a code
+ * prefix or a name substring (both ignoring ASCII case), an exact GTIN or an exact bin
+ * code. next is a SKU code. */
+depot_err depot_sku_list_json(depot_store *st, const char *q, const char *after, int limit,
+                              cJSON **out);
+/* The ledger of one SKU, newest first, ids below before: {"id","location","delta","kind",
+ * "reason","ref","actor","created_at"}. DEPOT_E_NOT_FOUND for an unknown SKU. */
+depot_err depot_ledger_list_json(depot_store *st, const char *sku, int64_t before,
+                                 int limit, cJSON **out);
+/* Orders newest first, ids below before, as depot_order_list_json's items. status NULL
+ * for all (else as depot_order_list_json); channel_id < 0 for all, 0 for local orders,
+ * else that channel's. */
+depot_err depot_order_page_json(depot_store *st, const char *status, int64_t channel_id,
+                                int64_t before, int limit, cJSON **out);
+/* Outbox rows newest first, ids below before, as depot_outbox_list_json's items; status
+ * NULL for all, else pending, inflight, done, dead or superseded. */
+depot_err depot_outbox_page_json(depot_store *st, const char *status, int64_t before,
+                                 int limit, cJSON **out);
+/* Inbox deliveries newest first, ids below before, without headers or body: {"id",
+ * "source","delivery_id","channel_id","topic","event_id","status","attempts",
+ * "last_error","received_at","processed_at"}; status NULL for all, else pending, done,
+ * failed, ignored or dead. */
+depot_err depot_inbox_page_json(depot_store *st, const char *status, int64_t before,
+                                int limit, cJSON **out);
+/* Users in id order after after: {"id","name","role","disabled","password","badge"} (the
+ * last two say whether one is set; hashes never leave the store). */
+depot_err depot_user_list_json(depot_store *st, int64_t after, int limit, cJSON **out);
+/* API tokens in id order after after: {"id","name","role","created_at","last_used_at",
+ * "revoked_at"}; never the hash. */
+depot_err depot_token_list_json(depot_store *st, int64_t after, int limit, cJSON **out);
+/* The audit log newest first, ids below before: {"id","at","actor","action","entity",
+ * "detail"} (detail as a JSON object). */
+depot_err depot_audit_list_json(depot_store *st, int64_t before, int limit, cJSON **out);
 
 /* ---- Audit and verification ------------------------------------------------------- */
 

@@ -84,6 +84,14 @@ void store__audit_hash(const char *prev_hex, int64_t id, int64_t at, const char 
                        const char *action, const char *entity, const char *detail,
                        char out_hex[65]);
 
+/* Row builders shared by the list functions and the API views (views.c): an order's
+ * summary from columns id, channel_id, external_id, number, status, created_at,
+ * updated_at, units; an outbox row from columns id, idempotency_key, target, target_id,
+ * topic, aggregate, status, attempts, next_attempt_at, last_error, created_at, payload.
+ * The caller owns the object. */
+cJSON *store__order_summary(sqlite3_stmt *s);
+cJSON *store__outbox_row(sqlite3_stmt *s);
+
 /* Embedded migrations, generated at build time from sqlite/migrations/NNNN_*.sql. */
 extern const char *const depot_migrations[];
 extern const int depot_migrations_count;

@@ -227,10 +227,12 @@ CREATE TABLE sessions (
     id         INTEGER PRIMARY KEY,
     token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
     user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    csrf_token TEXT NOT NULL,
+    csrf_token TEXT NOT NULL CHECK (length(csrf_token) = 64),
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );
+CREATE INDEX sessions_expiry ON sessions(expires_at);
+CREATE INDEX sessions_user ON sessions(user_id);
 
 -- Secrets: AES-256-GCM under the master key; nonce || ciphertext || tag in `sealed`.
 CREATE TABLE secrets (
@@ -261,6 +263,8 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox(status, next_attempt_at) WHERE status IN ('pending', 'inflight');
 CREATE INDEX outbox_aggregate ON outbox(target_id, aggregate, id);
+-- Dead letters, counted by /metrics without scanning the delivered history.
+CREATE INDEX outbox_dead ON outbox(status) WHERE status = 'dead';
 
 -- Inbox: raw webhook deliveries, committed before they are acknowledged.
 CREATE TABLE inbox (
@@ -284,6 +288,8 @@ CREATE TABLE inbox (
     UNIQUE (source, delivery_id)
 );
 CREATE INDEX inbox_pending ON inbox(status, id) WHERE status = 'pending';
+-- Failed and dead deliveries, counted by /metrics without scanning the history.
+CREATE INDEX inbox_attention ON inbox(status) WHERE status = 'failed' OR status = 'dead';
 CREATE UNIQUE INDEX inbox_event ON inbox(source, topic, event_id) WHERE event_id IS NOT NULL;
 
 -- Audit log: each row's hash is SHA-256 over the previous hash and the row's fields.

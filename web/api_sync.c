@@ -1,0 +1,82 @@
+/* The sync endpoints: outbox and inbox by status, and re-queuing dead outbox events. */
+#include "api.h"
+
+#define STATUS_MAX 32
+
+/* The status, before and limit arguments every queue list takes. */
+static int queue_args(struct web_request *req, struct web_response *res,
+                      char buf[WEB_API_QUERY_MAX], const char **status, int64_t *before,
+                      int64_t *limit)
+{
+    if (web_api_query(req, res, "status", STATUS_MAX, buf, status) != 0 ||
+        web_query_int(req, res, "before", 1, INT64_MAX, 0, before) != 0 ||
+        web_query_int(req, res, "limit", 1, DEPOT_LIST_LIMIT_MAX, DEPOT_LIST_LIMIT_DEFAULT,
+                      limit) != 0)
+        return -1;
+    if (*status && !**status)
+        *status = NULL;
+    return 0;
+}
+
+static void outbox_list(struct web_request *req, struct web_response *res)
+{
+    char buf[WEB_API_QUERY_MAX];
+    const char *status;
+    int64_t before, limit;
+    cJSON *doc = NULL;
+    if (queue_args(req, res, buf, &status, &before, &limit) != 0)
+        return;
+    depot_err e = depot_outbox_page_json(req->srv->st, status, before, (int)limit, &doc);
+    web_api_view(res, req->srv->st, e, doc, "status");
+}
+
+static void inbox_list(struct web_request *req, struct web_response *res)
+{
+    char buf[WEB_API_QUERY_MAX];
+    const char *status;
+    int64_t before, limit;
+    cJSON *doc = NULL;
+    if (queue_args(req, res, buf, &status, &before, &limit) != 0)
+        return;
+    depot_err e = depot_inbox_page_json(req->srv->st, status, before, (int)limit, &doc);
+    web_api_view(res, req->srv->st, e, doc, "status");
+}
+
+static void requeued(struct web_response *res, int n)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "requeued", n);
+    web_respond_json(res, 200, doc);
+}
+
+static void outbox_retry(struct web_request *req, struct web_response *res)
+{
+    int64_t id;
+    if (web_param_id(req, res, 0, &id) != 0)
+        return;
+    depot_err e = depot_outbox_retry(req->srv->st, id, req->auth.actor);
+    if (e == DEPOT_OK)
+        requeued(res, 1);
+    else
+        web_respond_store_error(res, req->srv->st, e);
+}
+
+static void outbox_retry_dead(struct web_request *req, struct web_response *res)
+{
+    int n = 0;
+    depot_err e = depot_outbox_retry_all_dead(req->srv->st, req->auth.actor, &n);
+    if (e == DEPOT_OK)
+        requeued(res, n);
+    else
+        web_respond_store_error(res, req->srv->st, e);
+}
+
+const struct web_route web_routes_sync[] = {
+    {WEB_GET, "/api/v1/outbox", WEB_ROLE_SUPERVISOR, 0, outbox_list, "outbox_list"},
+    {WEB_POST, "/api/v1/outbox/{id}/retry", WEB_ROLE_SUPERVISOR, 0, outbox_retry,
+     "outbox_retry"},
+    {WEB_POST, "/api/v1/outbox/retry-dead", WEB_ROLE_SUPERVISOR, 0, outbox_retry_dead,
+     "outbox_retry_dead"},
+    {WEB_GET, "/api/v1/inbox", WEB_ROLE_SUPERVISOR, 0, inbox_list, "inbox_list"},
+    {0},
+};
