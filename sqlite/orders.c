@@ -260,7 +260,8 @@ depot_err depot_order_show_json(depot_store *st, int64_t order_id, cJSON **out)
         "SELECT ol.id, ol.line_no, sk.code, ol.title, ol.quantity, ol.packed_qty,"
         "       ol.external_line_id,"
         "       (SELECT coalesce(sum(quantity), 0) FROM reservations r"
-        "         WHERE r.line_id = ol.id AND r.status = 'active')"
+        "         WHERE r.order_id = ol.order_id AND r.line_id = ol.id"
+        "           AND r.status = 'active')"
         "  FROM order_lines ol LEFT JOIN skus sk ON sk.id = ol.sku_id"
         " WHERE ol.order_id = ?1 ORDER BY ol.line_no");
     if (!s)

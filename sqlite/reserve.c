@@ -427,7 +427,7 @@ depot_err depot_order_ship(depot_store *st, int64_t order_id,
     sqlite3_stmt *s = store__stmt(st,
         "SELECT count(*) FROM order_lines ol WHERE ol.order_id = ?1 AND ol.quantity <>"
         " (SELECT coalesce(sum(quantity), 0) FROM reservations r"
-        "   WHERE r.line_id = ol.id AND r.status = 'active')");
+        "   WHERE r.order_id = ol.order_id AND r.line_id = ol.id AND r.status = 'active')");
     if (!s) {
         e = DEPOT_E_DB;
         goto fail;

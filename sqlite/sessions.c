@@ -26,30 +26,13 @@ _Static_assert(DEPOT_SESSION_TOKEN_LEN == 2 * SESSION_RAW_LEN &&
                DEPOT_CSRF_TOKEN_LEN == 2 * SESSION_RAW_LEN, "session token sizes");
 _Static_assert(DEPOT_BADGE_LEN == BADGE_PREFIX_LEN + BADGE_CHARS, "badge size");
 
-static void hex_encode(const uint8_t *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 0x0f];
-    }
-    out[2 * n] = '\0';
-}
-
-static void sha256_hex(const char *s, char out[65])
-{
-    uint8_t digest[32];
-    mbedtls_sha256_ret((const unsigned char *)s, strlen(s), digest, 0);
-    hex_encode(digest, sizeof digest, out);
-}
-
 /* SESSION_RAW_LEN random bytes as lowercase hex. */
 static depot_err random_hex(char out[2 * SESSION_RAW_LEN + 1])
 {
     uint8_t raw[SESSION_RAW_LEN];
     depot_err e = depot_random_bytes(raw, sizeof raw);
     if (e == DEPOT_OK)
-        hex_encode(raw, sizeof raw, out);
+        store__hex(raw, sizeof raw, out);
     mbedtls_platform_zeroize(raw, sizeof raw);
     return e;
 }
@@ -139,7 +122,7 @@ depot_err depot_session_create(depot_store *st, const char *name, int64_t ttl_se
         mbedtls_platform_zeroize(token_out, DEPOT_SESSION_TOKEN_LEN + 1);
         return store__fail(st, e, "cannot read random bytes for a session");
     }
-    sha256_hex(token_out, hash);
+    store__sha256_hex(token_out, hash);
     snprintf(out->user, sizeof out->user, "%s", name);
     out->expires_at = store__now() + ttl_seconds;
 
@@ -171,7 +154,7 @@ depot_err depot_session_lookup(depot_store *st, const char *token, struct depot_
     memset(out, 0, sizeof *out);
     if (!token || !is_lower_hex(token, DEPOT_SESSION_TOKEN_LEN))
         return store__fail(st, DEPOT_E_NOT_FOUND, "unknown or expired session");
-    sha256_hex(token, hash);
+    store__sha256_hex(token, hash);
     if (!(s = store__stmt(st, "SELECT s.id, s.user_id, u.name, u.role, s.csrf_token,"
                               " s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id"
                               " WHERE s.token_hash = ?1 AND s.expires_at > ?2"
@@ -299,7 +282,7 @@ depot_err depot_user_badge_issue(depot_store *st, const char *name, const char *
         return store__fail(st, DEPOT_E_NOT_FOUND, "no such user");
     if ((e = badge_generate(badge_out)) != DEPOT_OK)
         return store__fail(st, e, "cannot read random bytes for a badge");
-    sha256_hex(badge_out, hash);
+    store__sha256_hex(badge_out, hash);
 
     if ((e = store__begin(st)) != DEPOT_OK)
         goto out;
@@ -352,7 +335,7 @@ depot_err depot_user_check_badge(depot_store *st, const char *badge,
     role_out[0] = '\0';
     if (!badge || badge_canonical(badge, canon) != 0)
         return store__fail(st, DEPOT_E_NOT_FOUND, "unknown badge");
-    sha256_hex(canon, hash);
+    store__sha256_hex(canon, hash);
     mbedtls_platform_zeroize(canon, sizeof canon);
     if (!(s = store__stmt(st, "SELECT name, role, disabled FROM users WHERE badge_hash = ?1")))
         return DEPOT_E_DB;

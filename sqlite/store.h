@@ -194,9 +194,10 @@ depot_err depot_user_check_password(depot_store *st, const char *name,
 depot_err depot_token_create(depot_store *st, const char *name, const char *role,
                              const char *actor, char token_out[DEPOT_TOKEN_LEN + 1],
                              int64_t *id_out);
-/* Finds a live token; fills its role and updates last-used. DEPOT_E_NOT_FOUND if unknown
- * or revoked. */
-depot_err depot_token_check(depot_store *st, const char *token, char role_out[16]);
+/* Finds a live token; fills its role and name (either may be NULL) and updates last-used.
+ * DEPOT_E_NOT_FOUND if unknown or revoked. */
+depot_err depot_token_check(depot_store *st, const char *token, char role_out[16],
+                            char name_out[65]);
 depot_err depot_token_revoke(depot_store *st, int64_t id, const char *actor);
 
 /* ---- Sessions and badges ---------------------------------------------------------- */

@@ -49,6 +49,11 @@ int64_t store__now(void);
 depot_err store__sku_id(depot_store *st, const char *code, int64_t *id);
 depot_err store__location_id(depot_store *st, const char *code, int64_t *id);
 
+/* Lowercase hex of n bytes into out (2n + 1 bytes), and the SHA-256 of a string as hex:
+ * how tokens, sessions and badges are stored. */
+void store__hex(const uint8_t *in, size_t n, char *out);
+void store__sha256_hex(const char *s, char out[65]);
+
 /* Validation helpers shared by the operations and the CSV import. */
 int store__valid_code(const char *s, size_t maxlen);       /* printable, no spaces at ends */
 int store__valid_text(const char *s, size_t maxlen);       /* non-empty, no control chars */

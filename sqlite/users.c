@@ -39,23 +39,6 @@
  * disk write. */
 #define TOKEN_LAST_USED_GRANULARITY 60
 
-static void hex_encode(const uint8_t *in, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 0x0f];
-    }
-    out[2 * n] = '\0';
-}
-
-static void sha256_hex(const char *s, char out[65])
-{
-    uint8_t digest[32];
-    mbedtls_sha256_ret((const unsigned char *)s, strlen(s), digest, 0);
-    hex_encode(digest, sizeof digest, out);
-}
-
 static depot_err pbkdf2(const char *password, const uint8_t *salt, size_t salt_len,
                         unsigned iterations, uint8_t out[PW_HASH_LEN])
 {
@@ -276,9 +259,9 @@ depot_err depot_token_create(depot_store *st, const char *name, const char *role
     if ((e = depot_random_bytes(raw, sizeof raw)) != DEPOT_OK)
         return store__fail(st, e, "cannot read random bytes for a token");
     memcpy(token_out, TOKEN_PREFIX, TOKEN_PREFIX_LEN);
-    hex_encode(raw, sizeof raw, token_out + TOKEN_PREFIX_LEN);
+    store__hex(raw, sizeof raw, token_out + TOKEN_PREFIX_LEN);
     mbedtls_platform_zeroize(raw, sizeof raw);
-    sha256_hex(token_out, hash);
+    store__sha256_hex(token_out, hash);
 
     if ((e = store__begin(st)) != DEPOT_OK) {
         mbedtls_platform_zeroize(token_out, DEPOT_TOKEN_LEN + 1);
@@ -328,9 +311,10 @@ static int token_well_formed(const char *t)
     return 1;
 }
 
-depot_err depot_token_check(depot_store *st, const char *token, char role_out[16])
+depot_err depot_token_check(depot_store *st, const char *token, char role_out[16],
+                            char name_out[65])
 {
-    char hash[65], role[16] = "";
+    char hash[65], role[16] = "", name[65] = "";
     int64_t id = 0, now = store__now();
     int stale = 0;
     sqlite3_stmt *s;
@@ -338,10 +322,12 @@ depot_err depot_token_check(depot_store *st, const char *token, char role_out[16
     store__clear_error(st);
     if (role_out)
         role_out[0] = '\0';
+    if (name_out)
+        name_out[0] = '\0';
     if (!token || !token_well_formed(token))
         return store__fail(st, DEPOT_E_NOT_FOUND, "unknown or revoked token");
-    sha256_hex(token, hash);
-    if (!(s = store__stmt(st, "SELECT id, role, last_used_at FROM api_tokens"
+    store__sha256_hex(token, hash);
+    if (!(s = store__stmt(st, "SELECT id, role, last_used_at, name FROM api_tokens"
                               " WHERE token_hash = ?1 AND revoked_at IS NULL")))
         return DEPOT_E_DB;
     sqlite3_bind_text(s, 1, hash, 64, SQLITE_STATIC);
@@ -349,6 +335,7 @@ depot_err depot_token_check(depot_store *st, const char *token, char role_out[16
     if (rc == SQLITE_ROW) {
         id = sqlite3_column_int64(s, 0);
         snprintf(role, sizeof role, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(s, 3));
         stale = sqlite3_column_type(s, 2) == SQLITE_NULL ||
                 now - sqlite3_column_int64(s, 2) >= TOKEN_LAST_USED_GRANULARITY;
     }
@@ -373,6 +360,8 @@ depot_err depot_token_check(depot_store *st, const char *token, char role_out[16
     }
     if (role_out)
         memcpy(role_out, role, sizeof role);
+    if (name_out)
+        memcpy(name_out, name, sizeof name);
     return DEPOT_OK;
 }
 

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <strings.h>
 #include <mbedtls/constant_time.h>
-#include <mbedtls/sha256.h>
 #include "log.h"
 #include "web_int.h"
 
@@ -17,7 +16,6 @@
 #define MAX_SESSION_CANDIDATES 4
 #define COOKIE_BUF 8192
 #define MAX_COOKIE_HEADERS 32
-#define TOKEN_ACTOR_HEX 12
 
 enum web_role web_role_parse(const char *name)
 {
@@ -51,38 +49,22 @@ static void log_store_trouble(struct web_request *req, depot_err e)
                      "cannot check credentials: %s", depot_store_errmsg(req->srv->st));
 }
 
-/* The audit actor of a token: "token:" and the start of its SHA-256, which names the
- * token's api_tokens row without revealing anything usable. */
-static void token_actor(const char *token, char *out, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    uint8_t d[32];
-    char hex[TOKEN_ACTOR_HEX + 1];
-    mbedtls_sha256_ret((const unsigned char *)token, strlen(token), d, 0);
-    for (size_t i = 0; i < TOKEN_ACTOR_HEX / 2; i++) {
-        hex[2 * i] = digits[d[i] >> 4];
-        hex[2 * i + 1] = digits[d[i] & 0x0f];
-    }
-    hex[TOKEN_ACTOR_HEX] = '\0';
-    snprintf(out, len, "token:%s", hex);
-}
-
 static int auth_bearer(struct web_request *req, const char *header)
 {
-    char role[16];
+    char role[16], name[65];
     if (strncasecmp(header, "Bearer", 6) != 0 || (header[6] != ' ' && header[6] != '\t'))
         return -1;
     const char *token = header + 6;
     while (*token == ' ' || *token == '\t')
         token++;
-    depot_err e = depot_token_check(req->srv->st, token, role);
+    depot_err e = depot_token_check(req->srv->st, token, role, name);
     if (e != DEPOT_OK) {
         log_store_trouble(req, e);
         return -1;
     }
     req->auth.role = web_role_parse(role);
     req->auth.via_session = 0;
-    token_actor(token, req->auth.actor, sizeof req->auth.actor);
+    snprintf(req->auth.actor, sizeof req->auth.actor, "token:%s", name);
     return req->auth.role == WEB_ROLE_NONE ? -1 : 0;
 }
 

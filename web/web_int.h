@@ -32,7 +32,7 @@ const char *web_role_name(enum web_role r);
 
 struct web_auth {
     enum web_role role;  /* WEB_ROLE_NONE when not authenticated */
-    char actor[96];      /* audit actor: "user:alice" or "token:<SHA-256 prefix>" */
+    char actor[96];      /* audit actor: "user:alice" or "token:ci-bot" */
     int via_session;     /* 1 = session cookie (CSRF applies), 0 = bearer token */
     int64_t user_id;     /* session user, 0 for tokens */
     int64_t session_id;  /* 0 for tokens */

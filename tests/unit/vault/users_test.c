@@ -229,12 +229,12 @@ static void TEST_token_create_check_revoke(void)
     CU_ASSERT_EQUAL(strspn(tok + 4, "0123456789abcdef"), 64);
 
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT last_used_at IS NULL FROM api_tokens"), 1);
-    CU_ASSERT_EQUAL(depot_token_check(T.st, tok, role), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, tok, role, NULL), DEPOT_OK);
     CU_ASSERT_STRING_EQUAL(role, "supervisor");
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT last_used_at >= created_at FROM api_tokens"), 1);
 
     CU_ASSERT_EQUAL(depot_token_revoke(T.st, id, "root"), DEPOT_OK);
-    CU_ASSERT_EQUAL(depot_token_check(T.st, tok, role), DEPOT_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, tok, role, NULL), DEPOT_E_NOT_FOUND);
     CU_ASSERT_STRING_EQUAL(role, "");
     CU_ASSERT_EQUAL(depot_token_revoke(T.st, id, "root"), DEPOT_E_STATE);
     CU_ASSERT_EQUAL(depot_token_revoke(T.st, id + 100, "root"), DEPOT_E_NOT_FOUND);
@@ -283,22 +283,22 @@ static void TEST_malformed_tokens_are_not_found(void)
     CU_ASSERT_EQUAL_FATAL(test_db_open(&T), 0);
     CU_ASSERT_EQUAL_FATAL(depot_token_create(T.st, "a", "packer", "root", tok, NULL),
                           DEPOT_OK);
-    CU_ASSERT_EQUAL(depot_token_check(T.st, "", role), DEPOT_E_NOT_FOUND);
-    CU_ASSERT_EQUAL(depot_token_check(T.st, "dpt_", role), DEPOT_E_NOT_FOUND);
-    CU_ASSERT_EQUAL(depot_token_check(T.st, NULL, role), DEPOT_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, "", role, NULL), DEPOT_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, "dpt_", role, NULL), DEPOT_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, NULL, role, NULL), DEPOT_E_NOT_FOUND);
     snprintf(bad, sizeof bad, "%s", tok);
     bad[4] = bad[4] == '0' ? '1' : '0'; /* well formed, but a different token */
-    CU_ASSERT_EQUAL(depot_token_check(T.st, bad, role), DEPOT_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, bad, role, NULL), DEPOT_E_NOT_FOUND);
     snprintf(bad, sizeof bad, "%s", tok);
     for (char *p = bad + 4; *p; p++) /* the same token with upper-case hex */
         if (*p >= 'a' && *p <= 'f')
             *p = (char)(*p - 'a' + 'A');
-    CU_ASSERT_EQUAL(depot_token_check(T.st, bad, role), DEPOT_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, bad, role, NULL), DEPOT_E_NOT_FOUND);
     snprintf(bad, sizeof bad, "%sx", tok); /* too long */
-    CU_ASSERT_EQUAL(depot_token_check(T.st, bad, role), DEPOT_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, bad, role, NULL), DEPOT_E_NOT_FOUND);
     snprintf(bad, sizeof bad, "dpx_%s", tok + 4);
-    CU_ASSERT_EQUAL(depot_token_check(T.st, bad, role), DEPOT_E_NOT_FOUND);
-    CU_ASSERT_EQUAL(depot_token_check(T.st, tok, role), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, bad, role, NULL), DEPOT_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(depot_token_check(T.st, tok, role, NULL), DEPOT_OK);
     test_db_close(&T);
 }
 
