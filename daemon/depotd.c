@@ -217,10 +217,14 @@ static void on_signal_fd_closed(void *user)
     }
 }
 
-/* Expires overdue reservations; runs again at once while a pass finds work. */
+/* Expires overdue reservations and login sessions; runs again at once while a pass finds
+ * reservations to expire. */
 static void expiry_tick(struct depot_timer *t)
 {
     struct depotd *d = t->user;
+    if (depot_sessions_purge(d->store, (int64_t)time(NULL), NULL) != DEPOT_OK)
+        depot_log(DEPOT_LOG_WARN, "expiry", "session purge failed, will retry: %s",
+                  depot_store_errmsg(d->store));
     int64_t next = expire_reservations(d) > 0 ? 0 : (int64_t)d->cfg.expiry_interval * 1000;
     depot_loop_timer(d->web, t, next);
 }

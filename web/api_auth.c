@@ -2,7 +2,6 @@
  * logout, "who am I", and issuing a user's badge. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <mbedtls/platform_util.h>
 #include "log.h"
 #include "web_int.h"
@@ -105,9 +104,6 @@ static void login(struct web_request *req, struct web_response *res)
         web_respond_store_error(res, srv->st, e);
         return;
     }
-    if (depot_sessions_purge(srv->st, (int64_t)time(NULL), NULL) != DEPOT_OK)
-        depot_log(DEPOT_LOG_WARN, "web", "cannot purge expired sessions: %s",
-                  depot_store_errmsg(srv->st));
     set_cookie(req, res, token, srv->cfg.session_ttl);
     mbedtls_platform_zeroize(token, sizeof token);
     cJSON *doc = cJSON_CreateObject();

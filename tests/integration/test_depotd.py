@@ -381,6 +381,31 @@ class ReservationExpiry(unittest.TestCase):
                 line = d.wait_for_log(module="expiry", msg="expired 1 reservation(s)")
                 self.assertEqual(line["expired"], "1")
 
+    def test_expired_sessions_are_purged(self):
+        with dt.TempDataDir() as tmp:
+            dt.run_depotctl("--data-dir", tmp.data_dir, "init", check=True)
+            dt.run_depotctl("--data-dir", tmp.data_dir, "user", "add", "pat", "--role",
+                            "packer", check=True)
+            conf = tmp.write_config(expiry_interval=1)
+            with dt.Depotd.for_data_dir(tmp.data_dir, "--config", conf):
+                conn = tmp.connect()
+                try:
+                    now = int(time.time())
+                    for token, expires in (("a" * 64, now - 5), ("b" * 64, now + 3600)):
+                        conn.execute("INSERT INTO sessions (token_hash, user_id, csrf_token,"
+                                     " created_at, expires_at) VALUES (?, 1, ?, ?, ?)",
+                                     (token, "c" * 64, now - 60, expires))
+                    conn.commit()
+
+                    def hashes():
+                        return [r[0][0] for r in conn.execute(
+                            "SELECT token_hash FROM sessions ORDER BY token_hash")]
+
+                    dt.wait_until(lambda: hashes() == ["b"], timeout=10,
+                                  what="the expired session to be purged")
+                finally:
+                    conn.close()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
