@@ -24,5 +24,8 @@ if [ ! -f "$dir/depot.db" ]; then
     echo "demo: users packer/packer-demo and supervisor/supervisor-demo"
 fi
 $ctl verify
-echo "demo: starting depotd (data dir $dir); Ctrl-C to stop"
+echo "demo: starting depotd (data dir $dir) on http://127.0.0.1:8080/ ; Ctrl-C to stop"
+echo "demo: try  curl -s -c /tmp/depot-demo.cookies -H 'Content-Type: application/json' \\"
+echo "             -d '{\"name\":\"supervisor\",\"password\":\"supervisor-demo\"}' \\"
+echo "             http://127.0.0.1:8080/api/v1/login"
 exec "$bin/depotd" --data-dir "$dir" --demo
