@@ -53,6 +53,8 @@ int ctl__plain_args(struct ctl *c, int argc, char **argv, int n);
 /* Strict base-10 integer: optional sign, digits only, nothing after, min..max.
  * Returns 0 and sets *out, or -1. */
 int ctl__parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+/* A --limit value, 1..INT_MAX, into *limit. Returns 0, or a usage error's exit status. */
+int ctl__parse_limit(struct ctl *c, const char *arg, int64_t *limit);
 
 /* ---- Output (ctl_output.c) -------------------------------------------------------- */
 
@@ -112,5 +114,12 @@ int ctl__user_add(struct ctl *c, int argc, char **argv);
 int ctl__token_create(struct ctl *c, int argc, char **argv);
 int ctl__outbox_list(struct ctl *c, int argc, char **argv);
 int ctl__outbox_retry(struct ctl *c, int argc, char **argv);
+int ctl__gs1_parse(struct ctl *c, int argc, char **argv);
+int ctl__label_sku(struct ctl *c, int argc, char **argv);
+int ctl__label_bin(struct ctl *c, int argc, char **argv);
+int ctl__label_sscc(struct ctl *c, int argc, char **argv);
+int ctl__print_list(struct ctl *c, int argc, char **argv);
+int ctl__print_cancel(struct ctl *c, int argc, char **argv);
+int ctl__print_reprint(struct ctl *c, int argc, char **argv);
 
 #endif

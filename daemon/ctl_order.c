@@ -13,6 +13,20 @@ static int parse_id(struct ctl *c, const char *arg, int64_t *id)
     return 0;
 }
 
+/* For a command that takes an order id and nothing else: the id, then the store.
+ * Returns CTL_GO with *st open, else the exit status. */
+static int open_by_id(struct ctl *c, int argc, char **argv, int64_t *id, depot_store **st)
+{
+    int rc = ctl__plain_args(c, argc, argv, 1);
+    if (rc != CTL_GO)
+        return rc;
+    if ((rc = parse_id(c, argv[optind], id)) != 0)
+        return rc;
+    if ((rc = ctl__open(c, 0, st)) != CTL_EXIT_OK)
+        return rc;
+    return CTL_GO;
+}
+
 /* After an action: the order as it is now (JSON: the order view, plus key: value if key
  * is given), or one line of text. Takes value. */
 static int print_after(struct ctl *c, depot_store *st, int64_t id, const char *what,
@@ -42,14 +56,13 @@ int ctl__order_list(struct ctl *c, int argc, char **argv)
     int64_t limit = 50;
     depot_store *st;
     cJSON *doc;
-    int o;
+    int o, rc;
     while ((o = ctl__getopt(c, argc, argv, opts)) > 0) {
         switch (o) {
         case 's': status = optarg; break;
         case 'n':
-            if (ctl__parse_int(optarg, 1, INT_MAX, &limit) != 0)
-                return ctl__usage_error(c, "--limit takes a positive number, not '%s'",
-                                        optarg);
+            if ((rc = ctl__parse_limit(c, optarg, &limit)) != 0)
+                return rc;
             break;
         }
     }
@@ -57,8 +70,7 @@ int ctl__order_list(struct ctl *c, int argc, char **argv)
         return ctl__opts_exit(o);
     if (ctl__positional(c, argc, argv, 0) != 0)
         return CTL_EXIT_USAGE;
-    int rc = ctl__open(c, 0, &st);
-    if (rc != CTL_EXIT_OK)
+    if ((rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
         return rc;
     depot_err e = depot_order_list_json(st, status, (int)limit, &doc);
     rc = e == DEPOT_OK ? ctl__print_orders(c, doc) : ctl__store_fail(c, st, e);
@@ -71,12 +83,8 @@ int ctl__order_show(struct ctl *c, int argc, char **argv)
     int64_t id;
     depot_store *st;
     cJSON *doc;
-    int rc = ctl__plain_args(c, argc, argv, 1);
+    int rc = open_by_id(c, argc, argv, &id, &st);
     if (rc != CTL_GO)
-        return rc;
-    if ((rc = parse_id(c, argv[optind], &id)) != 0)
-        return rc;
-    if ((rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
         return rc;
     depot_err e = depot_order_show_json(st, id, &doc);
     rc = e == DEPOT_OK ? ctl__print_order(c, doc) : ctl__store_fail(c, st, e);
@@ -197,12 +205,8 @@ static int order_action(struct ctl *c, int argc, char **argv,
 {
     int64_t id;
     depot_store *st;
-    int rc = ctl__plain_args(c, argc, argv, 1);
+    int rc = open_by_id(c, argc, argv, &id, &st);
     if (rc != CTL_GO)
-        return rc;
-    if ((rc = parse_id(c, argv[optind], &id)) != 0)
-        return rc;
-    if ((rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
         return rc;
     depot_err e = action(st, id, c->actor);
     rc = e == DEPOT_OK ? print_after(c, st, id, what, NULL, NULL) : ctl__store_fail(c, st, e);

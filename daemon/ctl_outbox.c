@@ -17,9 +17,8 @@ int ctl__outbox_list(struct ctl *c, int argc, char **argv)
         switch (o) {
         case 'd': dead_only = 1; break;
         case 'n':
-            if (ctl__parse_int(optarg, 1, INT_MAX, &limit) != 0)
-                return ctl__usage_error(c, "--limit takes a positive number, not '%s'",
-                                        optarg);
+            if ((rc = ctl__parse_limit(c, optarg, &limit)) != 0)
+                return rc;
             break;
         }
     }

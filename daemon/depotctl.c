@@ -2,6 +2,7 @@
  * helpers every command uses. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,11 @@
  * leave `stock adjust SKU --delta 5` unparsed after SKU. So dispatch resets optind to 0. */
 
 enum { OPT_JSON = 0x100, OPT_DATA_DIR, OPT_VERSION };
+
+#define LABEL_OPTIONS                                                                  \
+    "  --stdout         print the ZPL on stdout (with --json as {\"zpl\":...})\n"     \
+    "  --printer NAME   queue it as a print job for NAME; prints the job id\n"         \
+    "  --dpi N          203 or 300 (default 203)\n"
 
 static const struct ctl_cmd commands[] = {
     {NULL, "init", ctl__db_init, "",
@@ -75,6 +81,28 @@ static const struct ctl_cmd commands[] = {
     {"outbox", "retry", ctl__outbox_retry, "ID | --all-dead",
      "Make a dead outbox event, or every dead one, due again.",
      "  --all-dead       retry every dead event\n"},
+    {"gs1", "parse", ctl__gs1_parse, "< SCAN",
+     "Parse one raw scan from stdin: AIM symbology identifier and GS1 AIs.",
+     "  stdin: the scan's bytes, FNC1 as ASCII 29 (GS), optional AIM prefix such as\n"
+     "  ]C1, one trailing CR/LF ignored; EAN-13/UPC-A and EAN-8 show their GTIN-14\n"
+     "  as (01); other non-GS1 symbologies show their data as it is\n"},
+    {"label", "sku", ctl__label_sku, "SKU [--dpi 203|300] [--stock 4x6|2x1] --stdout|--printer NAME",
+     "Build a SKU's ZPL label (Code 128, name, GTIN); print it or queue it.",
+     LABEL_OPTIONS "  --stock S        4x6 or 2x1 (default 2x1)\n"},
+    {"label", "bin", ctl__label_bin, "CODE [--dpi 203|300] [--stock 4x6|2x1] --stdout|--printer NAME",
+     "Build a bin's ZPL label (Code 128, large text); print it or queue it.",
+     LABEL_OPTIONS "  --stock S        4x6 or 2x1 (default 2x1)\n"},
+    {"label", "sscc", ctl__label_sscc, "SSCC [--dpi 203|300] [--stock 4x6|2x1] --stdout|--printer NAME",
+     "Build a GS1-128 logistics label for an 18-digit SSCC; print it or queue it.",
+     LABEL_OPTIONS "  --stock S        4x6 or 2x1 (default 4x6)\n"},
+    {"print", "list", ctl__print_list, "[--printer NAME] [--limit N]",
+     "List print jobs, newest first.",
+     "  --printer NAME   only this printer's jobs\n"
+     "  --limit N        at most N jobs (1..1000, default 100)\n"},
+    {"print", "cancel", ctl__print_cancel, "ID",
+     "Cancel a queued or failed print job.", NULL},
+    {"print", "reprint", ctl__print_reprint, "ID",
+     "Queue a print job's label again as a new job; prints the new job's id.", NULL},
     {0},
 };
 
@@ -160,6 +188,13 @@ int ctl__parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
     if (errno != 0 || *end != '\0' || v < min || v > max)
         return -1;
     *out = v;
+    return 0;
+}
+
+int ctl__parse_limit(struct ctl *c, const char *arg, int64_t *limit)
+{
+    if (ctl__parse_int(arg, 1, INT_MAX, limit) != 0)
+        return ctl__usage_error(c, "--limit takes a positive number, not '%s'", arg);
     return 0;
 }
 

@@ -18,6 +18,8 @@ libserialport-dev
 libcunit1-dev
 libsystemd-dev
 prometheus
+nodejs
+zbar-tools
 "
 
 missing=""
@@ -26,6 +28,9 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
+
+# npm (the label tests' ZPL renderer): Debian's package only when no npm came with nodejs.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 [ -z "$missing" ] && exit 0
 

@@ -26,27 +26,6 @@ _Static_assert(DEPOT_SESSION_TOKEN_LEN == 2 * SESSION_RAW_LEN &&
                DEPOT_CSRF_TOKEN_LEN == 2 * SESSION_RAW_LEN, "session token sizes");
 _Static_assert(DEPOT_BADGE_LEN == BADGE_PREFIX_LEN + BADGE_CHARS, "badge size");
 
-/* SESSION_RAW_LEN random bytes as lowercase hex. */
-static depot_err random_hex(char out[2 * SESSION_RAW_LEN + 1])
-{
-    uint8_t raw[SESSION_RAW_LEN];
-    depot_err e = depot_random_bytes(raw, sizeof raw);
-    if (e == DEPOT_OK)
-        store__hex(raw, sizeof raw, out);
-    mbedtls_platform_zeroize(raw, sizeof raw);
-    return e;
-}
-
-static int is_lower_hex(const char *s, size_t len)
-{
-    if (strlen(s) != len)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-            return 0;
-    return 1;
-}
-
 /* Within a transaction: the user's id, role and disabled flag. */
 static depot_err user_row(depot_store *st, const char *name, int64_t *id, char role[16],
                           int *disabled)
@@ -118,7 +97,8 @@ depot_err depot_session_create(depot_store *st, const char *name, int64_t ttl_se
     if (ttl_seconds <= 0 || !via)
         return store__fail(st, DEPOT_E_INVALID, "a session needs a positive lifetime and "
                                                 "a login method");
-    if ((e = random_hex(token_out)) != DEPOT_OK || (e = random_hex(out->csrf)) != DEPOT_OK) {
+    if ((e = store__random_hex(token_out, SESSION_RAW_LEN)) != DEPOT_OK ||
+        (e = store__random_hex(out->csrf, SESSION_RAW_LEN)) != DEPOT_OK) {
         mbedtls_platform_zeroize(token_out, DEPOT_SESSION_TOKEN_LEN + 1);
         return store__fail(st, e, "cannot read random bytes for a session");
     }
@@ -152,7 +132,7 @@ depot_err depot_session_lookup(depot_store *st, const char *token, struct depot_
 
     store__clear_error(st);
     memset(out, 0, sizeof *out);
-    if (!token || !is_lower_hex(token, DEPOT_SESSION_TOKEN_LEN))
+    if (!token || !store__is_lower_hex(token, DEPOT_SESSION_TOKEN_LEN))
         return store__fail(st, DEPOT_E_NOT_FOUND, "unknown or expired session");
     store__sha256_hex(token, hash);
     if (!(s = store__stmt(st, "SELECT s.id, s.user_id, u.name, u.role, s.csrf_token,"

@@ -316,6 +316,51 @@ depot_err depot_token_list_json(depot_store *st, int64_t after, int limit, cJSON
  * "detail"} (detail as a JSON object). */
 depot_err depot_audit_list_json(depot_store *st, int64_t before, int limit, cJSON **out);
 
+/* ---- Print jobs ------------------------------------------------------------------- */
+
+/* A print job is committed (status "queued") before any byte goes to the printer; the
+ * print worker takes each printer's jobs in id order. Statuses: queued, sending, done,
+ * failed (given up), cancelled. Printer names are 1..64 of [A-Za-z0-9._-]. */
+#define DEPOT_PRINTER_NAME_MAX 64
+#define DEPOT_PRINT_PAYLOAD_MAX 1048576
+
+/* Queues payload (1..DEPOT_PRINT_PAYLOAD_MAX bytes, e.g. ZPL) for printer, audited as
+ * print.enqueue; *id_out (may be NULL) is the job id. */
+depot_err depot_print_enqueue(depot_store *st, const char *printer, const void *payload,
+                              size_t len, const char *actor, int64_t *id_out);
+/* Jobs newest first (payloads left out): {"id","printer","status","attempts","bytes",
+ * "last_error","created_at","updated_at"}; printer NULL for every printer; limit
+ * 1..1000. Caller frees *out. */
+depot_err depot_print_list_json(depot_store *st, const char *printer, int limit,
+                                cJSON **out);
+/* Cancels a queued or failed job (DEPOT_E_STATE otherwise), audited as print.cancel. */
+depot_err depot_print_cancel(depot_store *st, int64_t id, const char *actor);
+/* Queues a new job with the payload and printer of job id (any status), audited as
+ * print.reprint; *new_id (may be NULL) is the new job's id. */
+depot_err depot_print_reprint(depot_store *st, int64_t id, const char *actor,
+                              int64_t *new_id);
+
+/* For the print worker. */
+struct depot_print_job {
+    int64_t id;
+    char status[16];  /* "queued", or "sending" if a send was started and not finished */
+    int attempts;
+    unsigned char *payload; /* malloc'd; free with depot_print_job_free */
+    size_t len;
+};
+/* The printer's oldest queued or sending job; DEPOT_E_NOT_FOUND when there is none. */
+depot_err depot_print_next(depot_store *st, const char *printer,
+                           struct depot_print_job *job);
+void depot_print_job_free(struct depot_print_job *job);
+/* queued|sending -> sending, attempts + 1: called before the first byte is written. */
+depot_err depot_print_mark_sending(depot_store *st, int64_t id);
+/* sending -> done: the whole payload was written and the printer's status is OK. */
+depot_err depot_print_mark_done(depot_store *st, int64_t id);
+/* sending -> queued (retry later, keeping its place) or, with give_up, failed; error
+ * (1..200 chars) is kept as last_error. */
+depot_err depot_print_mark_failed(depot_store *st, int64_t id, const char *error,
+                                  int give_up);
+
 /* ---- Audit and verification ------------------------------------------------------- */
 
 /* Appends an audit row in its own transaction (for events outside store operations). */

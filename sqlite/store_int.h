@@ -53,6 +53,11 @@ depot_err store__location_id(depot_store *st, const char *code, int64_t *id);
  * how tokens, sessions and badges are stored. */
 void store__hex(const uint8_t *in, size_t n, char *out);
 void store__sha256_hex(const char *s, char out[65]);
+/* n (at most 32) fresh random bytes as lowercase hex into out (2n + 1 bytes); out is
+ * untouched on failure. Returns depot_random_bytes' error. */
+depot_err store__random_hex(char *out, size_t n);
+/* 1 if s is exactly len lowercase hex digits, else 0. */
+int store__is_lower_hex(const char *s, size_t len);
 
 /* Validation helpers shared by the operations and the CSV import. */
 int store__valid_code(const char *s, size_t maxlen);       /* printable, no spaces at ends */

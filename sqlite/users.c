@@ -239,7 +239,6 @@ depot_err depot_token_create(depot_store *st, const char *name, const char *role
                              const char *actor, char token_out[DEPOT_TOKEN_LEN + 1],
                              int64_t *id_out)
 {
-    uint8_t raw[TOKEN_RAW_LEN];
     char hash[65], entity[32], *detail = NULL;
     cJSON *d = NULL;
     depot_err e;
@@ -256,11 +255,9 @@ depot_err depot_token_create(depot_store *st, const char *name, const char *role
                            "quotes or surrounding spaces)", NAME_MAX_LEN);
     if (!store__valid_role(role))
         return store__fail(st, DEPOT_E_INVALID, "role must be packer, supervisor or admin");
-    if ((e = depot_random_bytes(raw, sizeof raw)) != DEPOT_OK)
+    if ((e = store__random_hex(token_out + TOKEN_PREFIX_LEN, TOKEN_RAW_LEN)) != DEPOT_OK)
         return store__fail(st, e, "cannot read random bytes for a token");
     memcpy(token_out, TOKEN_PREFIX, TOKEN_PREFIX_LEN);
-    store__hex(raw, sizeof raw, token_out + TOKEN_PREFIX_LEN);
-    mbedtls_platform_zeroize(raw, sizeof raw);
     store__sha256_hex(token_out, hash);
 
     if ((e = store__begin(st)) != DEPOT_OK) {
@@ -303,12 +300,8 @@ out:
 /* "dpt_" followed by 64 lowercase hex digits, nothing else. */
 static int token_well_formed(const char *t)
 {
-    if (strlen(t) != DEPOT_TOKEN_LEN || strncmp(t, TOKEN_PREFIX, TOKEN_PREFIX_LEN) != 0)
-        return 0;
-    for (const char *p = t + TOKEN_PREFIX_LEN; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return 0;
-    return 1;
+    return strncmp(t, TOKEN_PREFIX, TOKEN_PREFIX_LEN) == 0 &&
+           store__is_lower_hex(t + TOKEN_PREFIX_LEN, DEPOT_TOKEN_LEN - TOKEN_PREFIX_LEN);
 }
 
 depot_err depot_token_check(depot_store *st, const char *token, char role_out[16],

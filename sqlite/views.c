@@ -12,8 +12,11 @@
 
 typedef cJSON *(*row_fn)(sqlite3_stmt *s);
 
-static depot_err check_limit(depot_store *st, int limit)
+/* Starts a list view: clears the error and *out, and checks limit. */
+static depot_err page_begin(depot_store *st, int limit, cJSON **out)
 {
+    store__clear_error(st);
+    *out = NULL;
     if (limit < 1 || limit > DEPOT_LIST_LIMIT_MAX)
         return store__fail(st, DEPOT_E_INVALID, "limit must be 1..%d", DEPOT_LIST_LIMIT_MAX);
     return DEPOT_OK;
@@ -69,6 +72,18 @@ static depot_err page(depot_store *st, sqlite3_stmt *s, int limit, row_fn row,
     return DEPOT_OK;
 }
 
+/* Pages sql, whose ?1 is the id cursor and ?2 the row limit, keyed on "id". */
+static depot_err id_page(depot_store *st, const char *sql, int64_t cursor, int limit,
+                         row_fn row, const char *what, cJSON **out)
+{
+    sqlite3_stmt *s = store__stmt(st, sql);
+    if (!s)
+        return DEPOT_E_DB;
+    sqlite3_bind_int64(s, 1, cursor);
+    sqlite3_bind_int(s, 2, limit + 1);
+    return page(st, s, limit, row, "id", what, out);
+}
+
 static void add_text_or_null(cJSON *o, const char *key, sqlite3_stmt *s, int col)
 {
     if (sqlite3_column_type(s, col) == SQLITE_NULL)
@@ -121,9 +136,7 @@ static cJSON *sku_row(sqlite3_stmt *s)
 depot_err depot_sku_list_json(depot_store *st, const char *q, const char *after, int limit,
                               cJSON **out)
 {
-    store__clear_error(st);
-    *out = NULL;
-    depot_err e = check_limit(st, limit);
+    depot_err e = page_begin(st, limit, out);
     if (e != DEPOT_OK)
         return e;
     if (q && strlen(q) > DEPOT_SEARCH_MAX)
@@ -171,10 +184,8 @@ static cJSON *ledger_row(sqlite3_stmt *s)
 depot_err depot_ledger_list_json(depot_store *st, const char *sku, int64_t before,
                                  int limit, cJSON **out)
 {
-    store__clear_error(st);
-    *out = NULL;
     int64_t sku_id;
-    depot_err e = check_limit(st, limit);
+    depot_err e = page_begin(st, limit, out);
     if (e != DEPOT_OK || (e = store__sku_id(st, sku, &sku_id)) != DEPOT_OK)
         return e;
     sqlite3_stmt *s = store__stmt(st,
@@ -202,9 +213,7 @@ depot_err depot_order_page_json(depot_store *st, const char *status, int64_t cha
 {
     static const char *const statuses[] = {"open", "reserved", "needs_attention", "packed",
                                            "shipped", "cancelled", NULL};
-    store__clear_error(st);
-    *out = NULL;
-    depot_err e = check_limit(st, limit);
+    depot_err e = page_begin(st, limit, out);
     if (e != DEPOT_OK)
         return e;
     if (status && status_index(statuses, status) < 0)
@@ -245,21 +254,15 @@ depot_err depot_outbox_page_json(depot_store *st, const char *status, int64_t be
         OUTBOX_BY("status = 'done' AND "),    OUTBOX_BY("status = 'dead' AND "),
         OUTBOX_BY("status = 'superseded' AND "),
     };
-    store__clear_error(st);
-    *out = NULL;
-    depot_err e = check_limit(st, limit);
+    depot_err e = page_begin(st, limit, out);
     if (e != DEPOT_OK)
         return e;
     int i = status ? status_index(statuses, status) : -1;
     if (status && i < 0)
         return store__fail(st, DEPOT_E_INVALID, "unknown outbox status '%s' (pending, "
                            "inflight, done, dead or superseded)", status);
-    sqlite3_stmt *s = store__stmt(st, i >= 0 ? by_status[i] : OUTBOX_BY(""));
-    if (!s)
-        return DEPOT_E_DB;
-    sqlite3_bind_int64(s, 1, before_id(before));
-    sqlite3_bind_int(s, 2, limit + 1);
-    return page(st, s, limit, store__outbox_row, "id", "list outbox", out);
+    return id_page(st, i >= 0 ? by_status[i] : OUTBOX_BY(""), before_id(before), limit,
+                   store__outbox_row, "list outbox", out);
 }
 
 #define INBOX_COLS                                                                     \
@@ -294,21 +297,15 @@ depot_err depot_inbox_page_json(depot_store *st, const char *status, int64_t bef
         INBOX_BY("status = 'failed' AND "),  INBOX_BY("status = 'ignored' AND "),
         INBOX_BY("status = 'dead' AND "),
     };
-    store__clear_error(st);
-    *out = NULL;
-    depot_err e = check_limit(st, limit);
+    depot_err e = page_begin(st, limit, out);
     if (e != DEPOT_OK)
         return e;
     int i = status ? status_index(statuses, status) : -1;
     if (status && i < 0)
         return store__fail(st, DEPOT_E_INVALID, "unknown inbox status '%s' (pending, done, "
                            "failed, ignored or dead)", status);
-    sqlite3_stmt *s = store__stmt(st, i >= 0 ? by_status[i] : INBOX_BY(""));
-    if (!s)
-        return DEPOT_E_DB;
-    sqlite3_bind_int64(s, 1, before_id(before));
-    sqlite3_bind_int(s, 2, limit + 1);
-    return page(st, s, limit, inbox_row, "id", "list inbox", out);
+    return id_page(st, i >= 0 ? by_status[i] : INBOX_BY(""), before_id(before), limit,
+                   inbox_row, "list inbox", out);
 }
 
 /* ---- Users, tokens and the audit log ---------------------------------------------- */
@@ -328,19 +325,13 @@ static cJSON *user_row(sqlite3_stmt *s)
 
 depot_err depot_user_list_json(depot_store *st, int64_t after, int limit, cJSON **out)
 {
-    store__clear_error(st);
-    *out = NULL;
-    depot_err e = check_limit(st, limit);
+    depot_err e = page_begin(st, limit, out);
     if (e != DEPOT_OK)
         return e;
-    sqlite3_stmt *s = store__stmt(st,
+    return id_page(st,
         "SELECT id, name, role, disabled, password_hash IS NOT NULL, badge_hash IS NOT NULL,"
-        "       created_at FROM users WHERE id > ?1 ORDER BY id LIMIT ?2");
-    if (!s)
-        return DEPOT_E_DB;
-    sqlite3_bind_int64(s, 1, after);
-    sqlite3_bind_int(s, 2, limit + 1);
-    return page(st, s, limit, user_row, "id", "list users", out);
+        "       created_at FROM users WHERE id > ?1 ORDER BY id LIMIT ?2",
+        after, limit, user_row, "list users", out);
 }
 
 static cJSON *token_row(sqlite3_stmt *s)
@@ -357,19 +348,13 @@ static cJSON *token_row(sqlite3_stmt *s)
 
 depot_err depot_token_list_json(depot_store *st, int64_t after, int limit, cJSON **out)
 {
-    store__clear_error(st);
-    *out = NULL;
-    depot_err e = check_limit(st, limit);
+    depot_err e = page_begin(st, limit, out);
     if (e != DEPOT_OK)
         return e;
-    sqlite3_stmt *s = store__stmt(st,
+    return id_page(st,
         "SELECT id, name, role, created_at, last_used_at, revoked_at"
-        "  FROM api_tokens WHERE id > ?1 ORDER BY id LIMIT ?2");
-    if (!s)
-        return DEPOT_E_DB;
-    sqlite3_bind_int64(s, 1, after);
-    sqlite3_bind_int(s, 2, limit + 1);
-    return page(st, s, limit, token_row, "id", "list tokens", out);
+        "  FROM api_tokens WHERE id > ?1 ORDER BY id LIMIT ?2",
+        after, limit, token_row, "list tokens", out);
 }
 
 static cJSON *audit_row(sqlite3_stmt *s)
@@ -386,17 +371,11 @@ static cJSON *audit_row(sqlite3_stmt *s)
 
 depot_err depot_audit_list_json(depot_store *st, int64_t before, int limit, cJSON **out)
 {
-    store__clear_error(st);
-    *out = NULL;
-    depot_err e = check_limit(st, limit);
+    depot_err e = page_begin(st, limit, out);
     if (e != DEPOT_OK)
         return e;
-    sqlite3_stmt *s = store__stmt(st,
+    return id_page(st,
         "SELECT id, at, actor, action, entity, detail FROM audit"
-        " WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
-    if (!s)
-        return DEPOT_E_DB;
-    sqlite3_bind_int64(s, 1, before_id(before));
-    sqlite3_bind_int(s, 2, limit + 1);
-    return page(st, s, limit, audit_row, "id", "list audit", out);
+        " WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+        before_id(before), limit, audit_row, "list audit", out);
 }

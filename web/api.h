@@ -30,6 +30,12 @@ int web_api_int(const cJSON *body, const char *name, int required, int64_t min,
 int web_api_query(struct web_request *req, struct web_response *res, const char *name,
                   size_t maxlen, char buf[WEB_API_QUERY_MAX], const char **out);
 
+/* The page arguments of a list view: the query argument cursor (1..INT64_MAX, 0 when
+ * absent), unless cursor is NULL, and limit (1..DEPOT_LIST_LIMIT_MAX, default
+ * DEPOT_LIST_LIMIT_DEFAULT). */
+int web_api_page(struct web_request *req, struct web_response *res, const char *cursor,
+                 int64_t *cursor_out, int64_t *limit);
+
 /* 200 with doc (taking it) when e is DEPOT_OK, else the store's error; an invalid_input
  * from a list view is about its filter, so with field set it becomes a 400
  * invalid_parameter naming that query parameter. */

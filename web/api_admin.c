@@ -7,16 +7,31 @@
 #define PASSWORD_MIN 8
 #define PASSWORD_MAX 1024
 
+/* A list keyed by id: the cursor query argument, limit, and the store's view. */
+static void id_list(struct web_request *req, struct web_response *res, const char *cursor,
+                    depot_err (*view)(depot_store *, int64_t, int, cJSON **))
+{
+    int64_t from, limit;
+    cJSON *doc = NULL;
+    if (web_api_page(req, res, cursor, &from, &limit) != 0)
+        return;
+    depot_err e = view(req->srv->st, from, (int)limit, &doc);
+    web_api_view(res, req->srv->st, e, doc, NULL);
+}
+
 static void user_list(struct web_request *req, struct web_response *res)
 {
-    int64_t after, limit;
-    cJSON *doc = NULL;
-    if (web_query_int(req, res, "after", 1, INT64_MAX, 0, &after) != 0 ||
-        web_query_int(req, res, "limit", 1, DEPOT_LIST_LIMIT_MAX, DEPOT_LIST_LIMIT_DEFAULT,
-                      &limit) != 0)
-        return;
-    depot_err e = depot_user_list_json(req->srv->st, after, (int)limit, &doc);
-    web_api_view(res, req->srv->st, e, doc, NULL);
+    id_list(req, res, "after", depot_user_list_json);
+}
+
+/* The 201 answer to a create: the new row's id, name and role. */
+static cJSON *created(int64_t id, const char *name, const char *role)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "id", (double)id);
+    cJSON_AddStringToObject(doc, "name", name);
+    cJSON_AddStringToObject(doc, "role", role);
+    return doc;
 }
 
 /* The name and role members every create request has. */
@@ -55,10 +70,7 @@ static void user_create(struct web_request *req, struct web_response *res)
         web_respond_store_error(res, req->srv->st, e);
         goto out;
     }
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddNumberToObject(doc, "id", (double)id);
-    cJSON_AddStringToObject(doc, "name", name);
-    cJSON_AddStringToObject(doc, "role", role);
+    cJSON *doc = created(id, name, role);
     cJSON_AddBoolToObject(doc, "password", password != NULL);
     web_respond_json(res, 201, doc);
 out:
@@ -69,14 +81,7 @@ out:
 
 static void token_list(struct web_request *req, struct web_response *res)
 {
-    int64_t after, limit;
-    cJSON *doc = NULL;
-    if (web_query_int(req, res, "after", 1, INT64_MAX, 0, &after) != 0 ||
-        web_query_int(req, res, "limit", 1, DEPOT_LIST_LIMIT_MAX, DEPOT_LIST_LIMIT_DEFAULT,
-                      &limit) != 0)
-        return;
-    depot_err e = depot_token_list_json(req->srv->st, after, (int)limit, &doc);
-    web_api_view(res, req->srv->st, e, doc, NULL);
+    id_list(req, res, "after", depot_token_list_json);
 }
 
 /* The plain token is in this one answer only; the store keeps its SHA-256. */
@@ -96,10 +101,7 @@ static void token_create(struct web_request *req, struct web_response *res)
         web_respond_store_error(res, req->srv->st, e);
         goto out;
     }
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddNumberToObject(doc, "id", (double)id);
-    cJSON_AddStringToObject(doc, "name", name);
-    cJSON_AddStringToObject(doc, "role", role);
+    cJSON *doc = created(id, name, role);
     cJSON_AddStringToObject(doc, "token", token);
     mbedtls_platform_zeroize(token, sizeof token);
     web_respond_json(res, 201, doc);
@@ -125,14 +127,7 @@ static void token_revoke(struct web_request *req, struct web_response *res)
 
 static void audit_list(struct web_request *req, struct web_response *res)
 {
-    int64_t before, limit;
-    cJSON *doc = NULL;
-    if (web_query_int(req, res, "before", 1, INT64_MAX, 0, &before) != 0 ||
-        web_query_int(req, res, "limit", 1, DEPOT_LIST_LIMIT_MAX, DEPOT_LIST_LIMIT_DEFAULT,
-                      &limit) != 0)
-        return;
-    depot_err e = depot_audit_list_json(req->srv->st, before, (int)limit, &doc);
-    web_api_view(res, req->srv->st, e, doc, NULL);
+    id_list(req, res, "before", depot_audit_list_json);
 }
 
 const struct web_route web_routes_admin[] = {

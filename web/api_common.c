@@ -20,24 +20,30 @@ int web_api_only(const cJSON *body, const char *const *allowed, struct web_respo
     return 0;
 }
 
-/* The member called name, or NULL when absent or JSON null. */
-static const cJSON *member(const cJSON *body, const char *name)
+/* The member called name into *v, NULL when absent or JSON null. Returns 0, or -1 with
+ * the 400 when it is absent but required. */
+static int member(const cJSON *body, const char *name, int required,
+                  struct web_response *res, const cJSON **v)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
-    return cJSON_IsNull(v) ? NULL : v;
+    *v = cJSON_GetObjectItemCaseSensitive(body, name);
+    if (cJSON_IsNull(*v))
+        *v = NULL;
+    if (!*v && required) {
+        web_respond_error(res, 400, "invalid_parameter", "'%s' is required", name);
+        return -1;
+    }
+    return 0;
 }
 
 int web_api_string(const cJSON *body, const char *name, int required, size_t maxlen,
                    struct web_response *res, const char **out)
 {
-    const cJSON *v = member(body, name);
+    const cJSON *v;
     *out = NULL;
-    if (!v) {
-        if (!required)
-            return 0;
-        web_respond_error(res, 400, "invalid_parameter", "'%s' is required", name);
+    if (member(body, name, required, res, &v) != 0)
         return -1;
-    }
+    if (!v)
+        return 0;
     if (!cJSON_IsString(v)) {
         web_respond_error(res, 400, "invalid_parameter", "'%s' must be a string", name);
         return -1;
@@ -55,14 +61,12 @@ int web_api_string(const cJSON *body, const char *name, int required, size_t max
 int web_api_int(const cJSON *body, const char *name, int required, int64_t min,
                 int64_t max, int64_t def, struct web_response *res, int64_t *out)
 {
-    const cJSON *v = member(body, name);
+    const cJSON *v;
     *out = def;
-    if (!v) {
-        if (!required)
-            return 0;
-        web_respond_error(res, 400, "invalid_parameter", "'%s' is required", name);
+    if (member(body, name, required, res, &v) != 0)
         return -1;
-    }
+    if (!v)
+        return 0;
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
     if (!cJSON_IsNumber(v) || d < -JSON_INT_LIMIT || d > JSON_INT_LIMIT ||
         (double)(int64_t)d != d) {
@@ -89,6 +93,15 @@ int web_api_query(struct web_request *req, struct web_response *res, const char 
         return -1;
     }
     return 0;
+}
+
+int web_api_page(struct web_request *req, struct web_response *res, const char *cursor,
+                 int64_t *cursor_out, int64_t *limit)
+{
+    if (cursor && web_query_int(req, res, cursor, 1, INT64_MAX, 0, cursor_out) != 0)
+        return -1;
+    return web_query_int(req, res, "limit", 1, DEPOT_LIST_LIMIT_MAX,
+                         DEPOT_LIST_LIMIT_DEFAULT, limit);
 }
 
 void web_api_view(struct web_response *res, depot_store *st, depot_err e, cJSON *doc,

@@ -13,9 +13,7 @@ static void order_list(struct web_request *req, struct web_response *res)
     cJSON *doc = NULL;
     if (web_api_query(req, res, "status", STATUS_MAX, sbuf, &status) != 0 ||
         web_query_int(req, res, "channel", 0, INT64_MAX, -1, &channel) != 0 ||
-        web_query_int(req, res, "before", 1, INT64_MAX, 0, &before) != 0 ||
-        web_query_int(req, res, "limit", 1, DEPOT_LIST_LIMIT_MAX, DEPOT_LIST_LIMIT_DEFAULT,
-                      &limit) != 0)
+        web_api_page(req, res, "before", &before, &limit) != 0)
         return;
     depot_err e = depot_order_page_json(req->srv->st, status && *status ? status : NULL,
                                         channel, before, (int)limit, &doc);

@@ -21,8 +21,7 @@ static void sku_list(struct web_request *req, struct web_response *res)
     cJSON *doc = NULL;
     if (web_api_query(req, res, "q", DEPOT_SEARCH_MAX, qbuf, &q) != 0 ||
         web_api_query(req, res, "after", SKU_CODE_MAX, abuf, &after) != 0 ||
-        web_query_int(req, res, "limit", 1, DEPOT_LIST_LIMIT_MAX, DEPOT_LIST_LIMIT_DEFAULT,
-                      &limit) != 0)
+        web_api_page(req, res, NULL, NULL, &limit) != 0)
         return;
     depot_err e = depot_sku_list_json(req->srv->st, q, after, (int)limit, &doc);
     web_api_view(res, req->srv->st, e, doc, NULL);
@@ -39,9 +38,7 @@ static void sku_ledger(struct web_request *req, struct web_response *res)
 {
     int64_t before, limit;
     cJSON *doc = NULL;
-    if (web_query_int(req, res, "before", 1, INT64_MAX, 0, &before) != 0 ||
-        web_query_int(req, res, "limit", 1, DEPOT_LIST_LIMIT_MAX, DEPOT_LIST_LIMIT_DEFAULT,
-                      &limit) != 0)
+    if (web_api_page(req, res, "before", &before, &limit) != 0)
         return;
     depot_err e = depot_ledger_list_json(req->srv->st, req->params[0], before, (int)limit,
                                          &doc);

@@ -9,16 +9,16 @@ static int queue_args(struct web_request *req, struct web_response *res,
                       int64_t *limit)
 {
     if (web_api_query(req, res, "status", STATUS_MAX, buf, status) != 0 ||
-        web_query_int(req, res, "before", 1, INT64_MAX, 0, before) != 0 ||
-        web_query_int(req, res, "limit", 1, DEPOT_LIST_LIMIT_MAX, DEPOT_LIST_LIMIT_DEFAULT,
-                      limit) != 0)
+        web_api_page(req, res, "before", before, limit) != 0)
         return -1;
     if (*status && !**status)
         *status = NULL;
     return 0;
 }
 
-static void outbox_list(struct web_request *req, struct web_response *res)
+/* A queue list: its arguments and the store's view of that queue. */
+static void queue_list(struct web_request *req, struct web_response *res,
+                       depot_err (*view)(depot_store *, const char *, int64_t, int, cJSON **))
 {
     char buf[WEB_API_QUERY_MAX];
     const char *status;
@@ -26,20 +26,18 @@ static void outbox_list(struct web_request *req, struct web_response *res)
     cJSON *doc = NULL;
     if (queue_args(req, res, buf, &status, &before, &limit) != 0)
         return;
-    depot_err e = depot_outbox_page_json(req->srv->st, status, before, (int)limit, &doc);
+    depot_err e = view(req->srv->st, status, before, (int)limit, &doc);
     web_api_view(res, req->srv->st, e, doc, "status");
+}
+
+static void outbox_list(struct web_request *req, struct web_response *res)
+{
+    queue_list(req, res, depot_outbox_page_json);
 }
 
 static void inbox_list(struct web_request *req, struct web_response *res)
 {
-    char buf[WEB_API_QUERY_MAX];
-    const char *status;
-    int64_t before, limit;
-    cJSON *doc = NULL;
-    if (queue_args(req, res, buf, &status, &before, &limit) != 0)
-        return;
-    depot_err e = depot_inbox_page_json(req->srv->st, status, before, (int)limit, &doc);
-    web_api_view(res, req->srv->st, e, doc, "status");
+    queue_list(req, res, depot_inbox_page_json);
 }
 
 static void requeued(struct web_response *res, int n)

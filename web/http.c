@@ -9,6 +9,10 @@
 #include "web_int.h"
 
 #define WRITE_CHUNK 16384
+/* A body over the cap but under this is read and thrown away before the 413 is sent:
+ * closing with unread bytes in the socket makes the kernel send a reset, which can destroy
+ * the response before the client reads it. Anything larger is answered and closed. */
+#define DISCARD_LIMIT (16u * 1024 * 1024)
 
 /* Per-connection state (libwebsockets allocates it as the protocol's session data). */
 struct web_conn {
@@ -17,6 +21,7 @@ struct web_conn {
     size_t body_cap;      /* allocated size of req.body */
     size_t body_limit;
     int body_expected;    /* waiting for HTTP_BODY callbacks */
+    int discard_body;     /* the answer (413) is ready; the body is read and dropped */
     int responding;       /* a response is queued */
     int headers_sent;
     size_t sent;          /* body bytes written */
@@ -132,9 +137,15 @@ static int on_request(struct lws *wsi, struct web_conn *c, const char *uri)
         return 0;
     }
     if (declared > c->body_limit) {
-        c->close_after = 1;
         web_respond_error(&c->res, 413, "body_too_large",
                           "the body is %llu bytes; the limit is %zu", declared, c->body_limit);
+        if (declared <= DISCARD_LIMIT) {
+            c->discard_body = 1;
+            c->body_expected = 1;
+            lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, srv->cfg.request_timeout);
+            return 0;
+        }
+        c->close_after = 1;
         respond(wsi, c);
         return 0;
     }
@@ -152,7 +163,7 @@ static int on_request(struct lws *wsi, struct web_conn *c, const char *uri)
 
 static int on_body(struct lws *wsi, struct web_conn *c, const void *in, size_t len)
 {
-    if (!c->body_expected || c->responding)
+    if (!c->body_expected || c->responding || c->discard_body)
         return 0;
     if (c->req.body_len + len > c->body_limit) {
         c->body_expected = 0;
@@ -184,7 +195,8 @@ static int on_body_complete(struct lws *wsi, struct web_conn *c)
         return 0;
     c->body_expected = 0;
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-    web_dispatch(&c->req, &c->res);
+    if (!c->discard_body)
+        web_dispatch(&c->req, &c->res);
     respond(wsi, c);
     return 0;
 }

@@ -68,7 +68,9 @@ class Limits(unittest.TestCase):
                       b"Authorization: Bearer " + self.token.encode() + b"\r\n"
                       b"Content-Type: application/json\r\n"
                       b"Content-Length: 999999999\r\n\r\n")
-            reply = s.recv(4096)
+            reply = b""
+            while chunk := s.recv(4096):  # the server answers, then closes
+                reply += chunk
         self.assertTrue(reply.startswith(b"HTTP/1.1 413"), reply[:80])
         self.assertIn(b'"body_too_large"', reply)
 

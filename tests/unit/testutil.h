@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <mbedtls/sha256.h>
 #include "store.h"
 
 struct test_db {
@@ -72,6 +73,29 @@ static inline long long test_sql_int(const struct test_db *t, const char *sql)
     }
     sqlite3_close(db);
     return v;
+}
+
+/* 1 if `verify` finds nothing wrong; else 0, with the problems on stderr. */
+static inline int test_verify_ok(const struct test_db *t)
+{
+    cJSON *problems = NULL;
+    depot_err e = depot_store_verify(t->st, &problems);
+    if (e != DEPOT_OK) {
+        char *s = cJSON_Print(problems);
+        fprintf(stderr, "verify: %s\n", s);
+        free(s);
+    }
+    cJSON_Delete(problems);
+    return e == DEPOT_OK;
+}
+
+/* The SHA-256 of a string as lowercase hex, computed here independently of the store. */
+static inline void test_sha256_hex(const char *s, char out[65])
+{
+    uint8_t d[32];
+    mbedtls_sha256_ret((const unsigned char *)s, strlen(s), d, 0);
+    for (size_t i = 0; i < sizeof d; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 struct test_case {

@@ -33,19 +33,6 @@ static depot_err import(const char *path, struct depot_import_result *res)
     return depot_stock_import_csv(T.st, path, "tester", res);
 }
 
-static int verify_ok(void)
-{
-    cJSON *problems = NULL;
-    depot_err e = depot_store_verify(T.st, &problems);
-    if (e != DEPOT_OK) {
-        char *s = cJSON_Print(problems);
-        fprintf(stderr, "verify: %s\n", s);
-        free(s);
-    }
-    cJSON_Delete(problems);
-    return e == DEPOT_OK;
-}
-
 /* Everything the import may touch, to prove a refused import touched nothing. */
 struct snapshot {
     long long v[11];
@@ -131,7 +118,7 @@ static void TEST_import_creates_skus_gtins_bins_stock_and_ledger(void)
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT count(*) FROM audit WHERE action = 'stock.import'"
         " AND json_extract(detail, '$.rows') = 5 AND json_extract(detail, '$.changed') = 4"
         " AND json_extract(detail, '$.file') = 'ok-bom-crlf-mixed-header.csv'"), 1);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     depot_import_result_free(&res);
     test_db_close(&T);
 }
@@ -182,7 +169,7 @@ static void TEST_reimport_writes_only_the_differences(void)
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT count(*) FROM skus WHERE name = 'Widget XL'"), 1);
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT count(*) FROM sku_gtins"), 3); /* kept */
     CU_ASSERT_EQUAL(ledger_mismatches(), 0);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     depot_import_result_free(&res);
     test_db_close(&T);
 }
@@ -309,7 +296,7 @@ static void TEST_one_bad_row_leaves_database_exactly_unchanged(void)
     struct snapshot after = snap();
     CU_ASSERT_EQUAL(memcmp(&before, &after, sizeof before), 0);
     CU_ASSERT_EQUAL(level("A-1", "WH1", "on_hand"), 10);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     depot_import_result_free(&res);
     test_db_close(&T);
 }
@@ -367,7 +354,7 @@ static void TEST_on_hand_below_reserved_rejected(void)
                                                "A-1,Widget,,WH1,4\n"), &res), DEPOT_OK);
     CU_ASSERT_EQUAL(level("A-1", "WH1", "on_hand"), 4);
     CU_ASSERT_EQUAL(level("A-1", "WH1", "reserved"), 4);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     depot_import_result_free(&res);
     test_db_close(&T);
 }

@@ -26,14 +26,6 @@ static int64_t order2(const char *ext, const char *sku1, int64_t q1, const char 
     return id;
 }
 
-static int verify_ok(void)
-{
-    cJSON *p = NULL;
-    depot_err e = depot_store_verify(T.st, &p);
-    cJSON_Delete(p);
-    return e == DEPOT_OK;
-}
-
 static long long q(const char *sql)
 {
     return test_sql_int(&T, sql);
@@ -50,7 +42,7 @@ static void TEST_reserve_is_all_or_nothing(void)
     CU_ASSERT_EQUAL(q("SELECT sum(reserved) FROM stock"), 0);
     CU_ASSERT_EQUAL(q("SELECT count(*) FROM reservations"), 0);
     CU_ASSERT_EQUAL(q("SELECT status = 'open' FROM orders"), 1);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     test_db_close(&T);
 }
 
@@ -71,7 +63,7 @@ static void TEST_reserve_takes_exactly_what_exists(void)
     /* stock cannot be adjusted away from under a reservation */
     CU_ASSERT_EQUAL(depot_stock_adjust(T.st, "A", "MAIN", -1, "lost", "t", NULL),
                     DEPOT_E_INSUFFICIENT);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     test_db_close(&T);
 }
 
@@ -86,7 +78,7 @@ static void TEST_reserve_splits_across_locations(void)
     CU_ASSERT_EQUAL(q("SELECT sum(reserved) FROM stock"), 4);
     CU_ASSERT_EQUAL(q("SELECT reserved FROM stock JOIN locations l ON l.id = location_id"
                       " WHERE l.code = 'BACK'"), 3);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     test_db_close(&T);
 }
 
@@ -108,7 +100,7 @@ static void TEST_release_and_cancel_give_stock_back(void)
     CU_ASSERT_EQUAL(depot_order_cancel(T.st, o2, "t"), DEPOT_E_STATE);
     CU_ASSERT_EQUAL(depot_order_release(T.st, 999, "t"), DEPOT_E_NOT_FOUND);
     CU_ASSERT_EQUAL(q("SELECT on_hand FROM stock"), 5);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     test_db_close(&T);
 }
 
@@ -129,7 +121,7 @@ static void TEST_stale_reservations_expire(void)
     CU_ASSERT_EQUAL(q("SELECT status = 'open' FROM orders WHERE id = 1"), 1);
     CU_ASSERT_EQUAL(q("SELECT status = 'reserved' FROM orders WHERE id = 2"), 1);
     CU_ASSERT_EQUAL(q("SELECT count(*) FROM reservations WHERE status = 'expired'"), 1);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     test_db_close(&T);
 }
 
@@ -159,7 +151,7 @@ static void TEST_shipping_moves_reserved_and_on_hand_together(void)
                       " AND json_array_length(payload, '$.lines') = 2"), 1);
     CU_ASSERT_EQUAL(depot_order_ship(T.st, id, &ship, "t", &sid), DEPOT_E_STATE);
     CU_ASSERT_EQUAL(depot_order_cancel(T.st, id, "t"), DEPOT_E_STATE);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     test_db_close(&T);
 }
 

@@ -13,19 +13,6 @@ static void setup_sku(const char *sku, const char *loc, int64_t qty)
                               DEPOT_OK);
 }
 
-static int verify_ok(void)
-{
-    cJSON *problems = NULL;
-    depot_err e = depot_store_verify(T.st, &problems);
-    if (e != DEPOT_OK) {
-        char *s = cJSON_Print(problems);
-        fprintf(stderr, "verify: %s\n", s);
-        free(s);
-    }
-    cJSON_Delete(problems);
-    return e == DEPOT_OK;
-}
-
 /* The problems verify reports, joined, for substring checks. */
 static void verify_text(char *buf, size_t n)
 {
@@ -45,7 +32,7 @@ static void TEST_fresh_database_is_at_latest_schema(void)
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT count(*) FROM sqlite_master WHERE name IN "
         "('skus','stock','ledger','orders','order_lines','reservations','outbox','inbox',"
         "'users','api_tokens','secrets','audit','print_jobs','shipments','returns')"), 15);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     test_db_close(&T);
 }
 
@@ -122,7 +109,7 @@ static void TEST_adjust_below_zero_is_refused_and_leaves_nothing(void)
     CU_ASSERT_EQUAL(depot_stock_adjust(T.st, "A", "B2", -1, "count", "test", NULL),
                     DEPOT_E_INSUFFICIENT);
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT count(*) FROM ledger"), 1);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     test_db_close(&T);
 }
 
@@ -160,7 +147,7 @@ static void TEST_ledger_is_append_only_and_sums_to_on_hand(void)
                     SQLITE_CONSTRAINT);
     CU_ASSERT_EQUAL(test_sql(&T, "DELETE FROM ledger WHERE id = 2") & 0xff, SQLITE_CONSTRAINT);
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT sum(delta) FROM ledger"), 14);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     test_db_close(&T);
 }
 
@@ -250,7 +237,7 @@ static void TEST_audit_chain_detects_tampering(void)
     setup_sku("A", "MAIN", 10);
     CU_ASSERT_EQUAL(depot_audit_append(T.st, "alice", "login", "user:alice", NULL), DEPOT_OK);
     CU_ASSERT_TRUE(test_sql_int(&T, "SELECT count(*) FROM audit") >= 4);
-    CU_ASSERT_TRUE(verify_ok());
+    CU_ASSERT_TRUE(test_verify_ok(&T));
     /* the table refuses edits outright */
     CU_ASSERT_EQUAL(test_sql(&T, "UPDATE audit SET actor = 'mallory' WHERE id = 2") & 0xff,
                     SQLITE_CONSTRAINT);

@@ -3,7 +3,6 @@
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pkcs5.h>
-#include <mbedtls/sha256.h>
 #include "testutil.h"
 
 static struct test_db T;
@@ -208,14 +207,6 @@ static void TEST_user_add_validates_and_writes_nothing_on_error(void)
 
 /* ---- API tokens ----------------------------------------------------------------- */
 
-static void sha256_hex(const char *s, char out[65])
-{
-    uint8_t d[32];
-    mbedtls_sha256_ret((const unsigned char *)s, strlen(s), d, 0);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 static void TEST_token_create_check_revoke(void)
 {
     char tok[DEPOT_TOKEN_LEN + 1], role[16] = "x";
@@ -255,7 +246,7 @@ static void TEST_token_is_stored_only_as_its_hash(void)
     CU_ASSERT_EQUAL_FATAL(depot_token_create(T.st, "a", "admin", "root", tok2, NULL),
                           DEPOT_OK);
     CU_ASSERT_STRING_NOT_EQUAL(tok, tok2);
-    sha256_hex(tok, want);
+    test_sha256_hex(tok, want);
     char *h = sql_text("SELECT token_hash FROM api_tokens ORDER BY id LIMIT 1");
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     CU_ASSERT_STRING_EQUAL(h, want);

@@ -1,18 +1,9 @@
 /* Session and badge tests on a real database: create, look up, expire, log out, disabled
  * users; badge issue and check; only hashes are stored and nothing secret is audited. */
 #include <ctype.h>
-#include <mbedtls/sha256.h>
 #include "testutil.h"
 
 static struct test_db T;
-
-static void sha256_hex(const char *s, char out[65])
-{
-    uint8_t d[32];
-    mbedtls_sha256_ret((const unsigned char *)s, strlen(s), d, 0);
-    for (size_t i = 0; i < sizeof d; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
 
 static int is_lower_hex(const char *s, size_t len)
 {
@@ -71,7 +62,7 @@ static void TEST_session_create_and_lookup(void)
     CU_ASSERT_EQUAL(found.expires_at, s.expires_at);
 
     /* Only the SHA-256 of the token is stored; the audit row names neither. */
-    sha256_hex(token, hash);
+    test_sha256_hex(token, hash);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM sessions WHERE token_hash = '%s'", hash);
     CU_ASSERT_EQUAL(test_sql_int(&T, sql), 1);
     CU_ASSERT_EQUAL(mentions(token), 0);
@@ -91,7 +82,7 @@ static void TEST_session_lookup_refuses_unknown_and_malformed(void)
     open_with_users();
     CU_ASSERT_EQUAL_FATAL(depot_session_create(T.st, "bob", 60, "badge", NULL, token, &s),
                           DEPOT_OK);
-    sha256_hex(token, hash);
+    test_sha256_hex(token, hash);
     CU_ASSERT_EQUAL(depot_session_lookup(T.st, hash, &found), DEPOT_E_NOT_FOUND);
     CU_ASSERT_EQUAL(found.id, 0);
     CU_ASSERT_EQUAL(depot_session_lookup(T.st, "", &found), DEPOT_E_NOT_FOUND);
@@ -212,7 +203,7 @@ static void TEST_badge_issue_stores_only_its_hash(void)
     open_with_users();
     CU_ASSERT_EQUAL_FATAL(depot_user_badge_issue(T.st, "bob", "user:admin", badge), DEPOT_OK);
     CU_ASSERT_TRUE(badge_well_formed(badge));
-    sha256_hex(badge, hash);
+    test_sha256_hex(badge, hash);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM users WHERE name = 'bob' AND"
                               " badge_hash = '%s'", hash);
     CU_ASSERT_EQUAL(test_sql_int(&T, sql), 1);

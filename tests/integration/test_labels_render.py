@@ -1,0 +1,136 @@
+"""Real-ZPL check of `depotctl label ... --stdout`: each label is rendered by an independent
+renderer (npm zpl-renderer-js) and its barcodes decoded from the image by zbarimg
+(Debian zbar-tools); the decoded data must be what was intended, GS1 AIs included.
+
+Needs node, npm and zbarimg (packaging/install-deps.sh installs them); the renderer is
+installed with `npm install --prefix <build>/tests/node` from tests/package.json. The
+test is skipped, saying why, when a tool is missing or the install fails (no network)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import depot_testlib as dt  # noqa: E402
+
+RENDER_JS = os.path.join(dt.SOURCE_DIR, "tests", "integration", "render_zpl.js")
+NODE_DIR = os.path.join(os.path.dirname(dt.BIN_DIR), "tests", "node")
+STOCK_MM = {"4x6": (101.6, 152.4), "2x1": (50.8, 25.4)}
+DOTS_PER_MM = {"203": 8, "300": 12}
+ZBAR_NS = "{http://zbar.sourceforge.net/2008/barcode}"
+
+SSCC = "106141411234567897"
+SKU, SKU_NAME, SKU_GTIN = "MUG-BLUE_1", "Mug ^XZ~JR_ blue – 0,3 l", "4006381333931"
+BIN = "A-01-03"
+
+
+def renderer_missing():
+    """None when the renderer and zbarimg can run, else the reason to skip."""
+    for tool in ("node", "npm", "zbarimg"):
+        if not shutil.which(tool):
+            return f"{tool} not installed (packaging/install-deps.sh installs it)"
+    if os.path.isdir(os.path.join(NODE_DIR, "node_modules", "zpl-renderer-js")):
+        return None
+    os.makedirs(NODE_DIR, exist_ok=True)
+    shutil.copy(os.path.join(dt.SOURCE_DIR, "tests", "package.json"), NODE_DIR)
+    p = subprocess.run(["npm", "install", "--prefix", NODE_DIR, "--no-audit", "--no-fund"],
+                       capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        return f"npm install of zpl-renderer-js failed: {p.stderr.strip()[-300:]}"
+    return None
+
+
+def decode(zpl, stock, dpi):
+    """Renders zpl on the stock at dpi and returns zbarimg's symbols as
+    [(type, data, modifiers)]."""
+    w, h = STOCK_MM[stock]
+    with tempfile.TemporaryDirectory(prefix="depot-label-") as tmp:
+        png = os.path.join(tmp, "label.png")
+        env = dict(os.environ, NODE_PATH=os.path.join(NODE_DIR, "node_modules"))
+        subprocess.run(["node", RENDER_JS, str(w), str(h), str(DOTS_PER_MM[dpi]), png],
+                       input=zpl, text=True, env=env, check=True, capture_output=True,
+                       timeout=120)
+        p = subprocess.run(["zbarimg", "--nodbus", "-q", "--xml", png], capture_output=True,
+                           text=True, timeout=60)
+    if p.returncode not in (0, 4):  # 4: no symbol found
+        raise AssertionError(f"zbarimg failed: {p.stderr}")
+    if p.returncode == 4:
+        return []
+    root = ET.fromstring(p.stdout)
+    return [(s.get("type"), s.find(f"{ZBAR_NS}data").text, s.get("modifiers") or "")
+            for s in root.iter(f"{ZBAR_NS}symbol")]
+
+
+def gs1_ais(data):
+    """(AI, value) pairs of an element string made of fixed-length AI 00 only."""
+    m = re.fullmatch(r"00(\d{18})", data)
+    return [("00", m.group(1))] if m else []
+
+
+SKIP_REASON = renderer_missing()
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class LabelRenderTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = dt.TempDataDir()
+        dt.run_depotctl("--data-dir", cls.tmp.data_dir, "init", check=True)
+        csv = cls.tmp.write("stock.csv", "sku,name,gtin,location,on_hand\n"
+                                         f"{SKU},\"{SKU_NAME}\",{SKU_GTIN},MAIN,5\n")
+        dt.run_depotctl("--data-dir", cls.tmp.data_dir, "stock", "import", csv, check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def label(self, *args):
+        p = dt.run_depotctl("--data-dir", self.tmp.data_dir, "label", *args, "--stdout",
+                            check=True)
+        self.assertEqual(p.stdout.count("^XA"), 1)
+        self.assertEqual(p.stdout.count("^XZ"), 1)
+        return p.stdout
+
+    def test_sku_label_decodes_to_sku(self):
+        for stock in ("2x1", "4x6"):
+            for dpi in ("203", "300"):
+                with self.subTest(stock=stock, dpi=dpi):
+                    zpl = self.label("sku", SKU, "--stock", stock, "--dpi", dpi)
+                    self.assertNotIn("~JR", zpl)
+                    self.assertIn(f"GTIN {SKU_GTIN}", zpl)
+                    self.assertEqual(decode(zpl, stock, dpi), [("CODE-128", SKU, "")])
+
+    def test_bin_label_decodes_to_code(self):
+        for stock in ("2x1", "4x6"):
+            for dpi in ("203", "300"):
+                with self.subTest(stock=stock, dpi=dpi):
+                    zpl = self.label("bin", BIN, "--stock", stock, "--dpi", dpi)
+                    self.assertEqual(decode(zpl, stock, dpi), [("CODE-128", BIN, "")])
+
+    def test_sscc_label_is_gs1_128_with_ai_00(self):
+        for stock in ("4x6", "2x1"):
+            for dpi in ("203", "300"):
+                with self.subTest(stock=stock, dpi=dpi):
+                    zpl = self.label("sscc", SSCC, "--stock", stock, "--dpi", dpi)
+                    symbols = decode(zpl, stock, dpi)
+                    self.assertEqual(len(symbols), 1, symbols)
+                    kind, data, modifiers = symbols[0]
+                    self.assertEqual(kind, "CODE-128")
+                    self.assertIn("GS1", modifiers)  # FNC1 in first position
+                    self.assertEqual(gs1_ais(data), [("00", SSCC)])
+
+    def test_json_stdout_carries_the_same_zpl(self):
+        p = dt.run_depotctl("--data-dir", self.tmp.data_dir, "--json", "label", "bin", BIN,
+                            "--stdout", check=True)
+        self.assertEqual(json.loads(p.stdout)["zpl"], self.label("bin", BIN))
+
+
+if __name__ == "__main__":
+    unittest.main()
