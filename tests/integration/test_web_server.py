@@ -568,6 +568,16 @@ class TlsTest(unittest.TestCase):
             self.assertIn("frame-ancestors 'none'", r.headers["content-security-policy"])
             self.assertEqual(srv.request("GET", "/metrics").status, 200)
 
+            # Under TLS the session cookie is marked Secure (plain HTTP: see test_web_auth).
+            r = srv.request("POST", "/api/v1/login", {"name": "pia", "password": PASSWORD})
+            self.assertEqual(r.status, 200, r.body)
+            cookie = r.headers["set-cookie"]
+            attrs = [a.strip() for a in cookie.split(";")]
+            self.assertTrue(attrs[0].startswith("depot_session="), cookie)
+            self.assertIn("Secure", attrs)
+            self.assertIn("HttpOnly", attrs)
+            self.assertIn("SameSite=Strict", attrs)
+
             srv.stop()
             mark_mtime = os.stat(cert).st_mtime_ns
             srv.start()
