@@ -100,6 +100,9 @@ int ctl__open(struct ctl *c, int readonly, depot_store **st);
 int ctl__db_init(struct ctl *c, int argc, char **argv);
 int ctl__db_verify(struct ctl *c, int argc, char **argv);
 int ctl__db_backup(struct ctl *c, int argc, char **argv);
+int ctl__db_restore(struct ctl *c, int argc, char **argv);
+/* fsync()s the directory holding file, making a rename into it durable; 0 or -1. */
+int ctl__sync_parent_dir(const char *file);
 int ctl__stock_import(struct ctl *c, int argc, char **argv);
 int ctl__stock_show(struct ctl *c, int argc, char **argv);
 int ctl__stock_adjust(struct ctl *c, int argc, char **argv);

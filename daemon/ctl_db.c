@@ -84,8 +84,7 @@ int ctl__db_verify(struct ctl *c, int argc, char **argv)
     return ctl__print_verify(c, path, problems);
 }
 
-/* Makes the rename of a finished backup durable. */
-static int sync_parent_dir(const char *file)
+int ctl__sync_parent_dir(const char *file)
 {
     char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s", file);
@@ -137,7 +136,7 @@ static int backup_to(struct ctl *c, depot_store *st, const char *db_path, const 
         return ctl__fail(c, DEPOT_E_IO, "cannot rename %s to %s: %s", tmp, dest,
                          strerror(err));
     }
-    if (sync_parent_dir(dest) != 0)
+    if (ctl__sync_parent_dir(dest) != 0)
         return ctl__fail(c, DEPOT_E_IO, "cannot sync the directory of %s: %s", dest,
                          strerror(errno));
     if (stat(dest, &sb) != 0)

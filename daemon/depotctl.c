@@ -33,6 +33,9 @@ static const struct ctl_cmd commands[] = {
     {NULL, "backup", ctl__db_backup, "FILE [--force]",
      "Write a consistent copy of the database to FILE (safe beside a running depotd).",
      "  --force          replace FILE if it exists\n"},
+    {NULL, "restore", ctl__db_restore, "FILE",
+     "Replace the database with a verified backup (refused while depotd runs).",
+     "  the current database is kept as depot.db.before-restore-<unix time>\n"},
     {"stock", "import", ctl__stock_import, "FILE.csv",
      "Set stock levels from a CSV file, all rows or none.",
      "  header: sku,name,gtin,location,on_hand with optional bin and buffer columns;\n"

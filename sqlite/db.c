@@ -192,6 +192,15 @@ depot_err depot_store_open(const char *path, const struct depot_store_options *o
         goto out;
     if (ro) {
         int v = depot_store_schema_version(st);
+        if (v < 0) {
+            e = store__fail(st, DEPOT_E_SCHEMA, "%s is not a database: %s", path,
+                            sqlite3_errmsg(st->db));
+            goto out;
+        }
+        if (v == 0) {
+            e = store__fail(st, DEPOT_E_SCHEMA, "%s has no Depot schema", path);
+            goto out;
+        }
         if (v > depot_store_schema_latest()) {
             e = store__fail(st, DEPOT_E_SCHEMA,
                             "database %s has schema version %d, newer than this Depot "
