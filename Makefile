@@ -6,7 +6,7 @@ DEMO_DIR  ?= var/demo
 JOBS      ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps build build-asan demo test valgrind clean
+.PHONY: all deps build build-asan demo test valgrind deb clean
 
 all: build
 
@@ -32,6 +32,13 @@ valgrind: deps
 	cmake -S . -B $(BUILD_DIR)-valgrind -DCMAKE_BUILD_TYPE=Debug -DWITH_VALGRIND_TESTS=ON
 	cmake --build $(BUILD_DIR)-valgrind -j $(JOBS)
 	cd $(BUILD_DIR)-valgrind && ctest --output-on-failure -j $(JOBS) -L valgrind
+
+# The Debian package (CPack, see docs/PACKAGING.md): RelWithDebInfo in $(BUILD_DIR), then
+# $(BUILD_DIR)/depot_VERSION_ARCH.deb.
+deb: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD_DIR) $(BUILD_DIR)-valgrind
