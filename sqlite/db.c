@@ -141,6 +141,9 @@ depot_err store__commit(depot_store *st)
         return e;
     }
     st->in_tx = 0;
+    /* Lookups inside the transaction may have recorded an expected "unknown ..." (a new
+     * location, an unresolved order line); a committed operation reports no error. */
+    store__clear_error(st);
     return DEPOT_OK;
 }
 

@@ -192,6 +192,7 @@ static void TEST_unresolved_lines_need_attention(void)
     CU_ASSERT_EQUAL_FATAL(test_db_open(&T), 0);
     stock("A", "MAIN", 5);
     int64_t id = order2("1", "A", 1, "UNKNOWN-SKU", 1, 0);
+    CU_ASSERT_STRING_EQUAL(depot_store_errmsg(T.st), ""); /* success reports no error */
     CU_ASSERT_EQUAL(q("SELECT status = 'needs_attention' FROM orders"), 1);
     CU_ASSERT_EQUAL(depot_order_reserve(T.st, id, 0, "t"), DEPOT_E_STATE);
     CU_ASSERT_PTR_NOT_NULL(strstr(depot_store_errmsg(T.st), "unresolved"));

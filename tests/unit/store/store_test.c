@@ -106,6 +106,7 @@ static void TEST_adjust_below_zero_is_refused_and_leaves_nothing(void)
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT count(*) FROM audit"), audits);
     /* a new stock row cannot start negative either */
     CU_ASSERT_EQUAL(depot_location_ensure(T.st, "B2", "test", NULL), DEPOT_OK);
+    CU_ASSERT_STRING_EQUAL(depot_store_errmsg(T.st), ""); /* no stale "unknown location" */
     CU_ASSERT_EQUAL(depot_stock_adjust(T.st, "A", "B2", -1, "count", "test", NULL),
                     DEPOT_E_INSUFFICIENT);
     CU_ASSERT_EQUAL(test_sql_int(&T, "SELECT count(*) FROM ledger"), 1);
