@@ -260,6 +260,68 @@ depot_err depot_secret_put(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_L
 depot_err depot_secret_get(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
                            const char *name, uint8_t **value, size_t *len);
 
+/* ---- Sales channels --------------------------------------------------------------- */
+
+#define DEPOT_CHANNEL_NAME_MAX 255
+#define DEPOT_CHANNEL_URL_MAX 512
+
+/* A Shopify shop or WooCommerce store. name identifies it in webhooks: the shop's
+ * "x.myshopify.com" domain (X-Shopify-Shop-Domain), or the store's normalised URL
+ * "https://host[:port][/path]" without a trailing slash (X-WC-Webhook-Source). */
+struct depot_channel {
+    int64_t id;
+    char kind[16];                          /* "shopify" or "woocommerce" */
+    char name[DEPOT_CHANNEL_NAME_MAX + 1];
+    char api_base[DEPOT_CHANNEL_URL_MAX + 1]; /* "" = the platform's own endpoint */
+    char api_version[32];                   /* Shopify Admin API version, e.g. "2025-07" */
+    int enabled;
+};
+
+/* Credentials given when a channel is added; each is encrypted into the vault under
+ * "channel/<id>/<field name>". Shopify needs token and webhook_secret; WooCommerce
+ * needs consumer_key, consumer_secret and webhook_secret. */
+struct depot_channel_credentials {
+    const char *token;
+    const char *consumer_key;
+    const char *consumer_secret;
+    const char *webhook_secret;
+};
+
+/* api_version NULL = DEPOT_SHOPIFY_API_VERSION for Shopify (ignored for WooCommerce,
+ * which is pinned to REST v3 by its path). */
+#define DEPOT_SHOPIFY_API_VERSION "2025-07"
+/* Adds a channel (or replaces the api_base/credentials of the one with the same kind and
+ * name: re-running `channel add` rotates secrets). Validates the shop domain / store URL
+ * format and that the credentials the kind needs are present; DEPOT_E_INVALID with the
+ * reason otherwise. Audited as CHANNEL_CONNECTED without any secret. */
+depot_err depot_channel_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                            const char *kind, const char *name, const char *api_base,
+                            const char *api_version,
+                            const struct depot_channel_credentials *cred,
+                            const char *actor, int64_t *id_out);
+/* The channel of kind whose name matches (a store URL is compared normalised, so a
+ * trailing slash or upper-case host still matches). DEPOT_E_NOT_FOUND if none. */
+depot_err depot_channel_find(depot_store *st, const char *kind, const char *name,
+                             struct depot_channel *out);
+depot_err depot_channel_get(depot_store *st, int64_t id, struct depot_channel *out);
+/* Decrypts one credential of a channel ("token", "consumer_key", "consumer_secret",
+ * "webhook_secret") into a malloc'd NUL-terminated string the caller must wipe and
+ * free. DEPOT_E_NOT_FOUND if the channel has no such credential. */
+depot_err depot_channel_credential(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                                   int64_t channel_id, const char *field, char **value);
+/* {"items":[{"id","kind","name","api_base","api_version","enabled","created_at",
+ * "credentials":["token",...]}]} -- names of stored credentials only, never values. */
+depot_err depot_channel_list_json(depot_store *st, cJSON **out);
+/* Maps one of our SKUs to the channel's ids for it (any id may be NULL). */
+depot_err depot_channel_map_sku(depot_store *st, int64_t channel_id, const char *sku,
+                                const char *product_id, const char *variant_id,
+                                const char *inventory_item_id, const char *actor);
+/* Maps one of our locations to the channel's location id, with a safety buffer held back
+ * from what the channel is told. */
+depot_err depot_channel_map_location(depot_store *st, int64_t channel_id,
+                                     const char *location, const char *external_location_id,
+                                     int64_t buffer, const char *actor);
+
 /* ---- Monitoring ------------------------------------------------------------------- */
 
 /* One consistent snapshot of the monitoring gauges, counted through indexes (live work
