@@ -122,7 +122,7 @@ static const void *cfield_of(const struct option_def *o, const struct depot_conf
 
 /* A binary inside a CMake build tree (build/bin/depotd beside build/CMakeCache.txt) is
  * running from a checkout; anywhere else it is installed. */
-static int running_from_checkout(void)
+int depot_config_in_checkout(void)
 {
     char dir[PATH_MAX], probe[PATH_MAX + 32];
     ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
@@ -490,7 +490,7 @@ enum depot_config_status depot_config_load(struct depot_config *cfg, int argc,
     if (cl.version)
         return DEPOT_CONFIG_VERSION;
 
-    cfg->in_checkout = running_from_checkout();
+    cfg->in_checkout = depot_config_in_checkout();
     const char *file = cl.config ? cl.config : getenv("DEPOT_CONFIG");
     if (file && *file && snprintf(cfg->file, sizeof cfg->file, "%s", file) >= PATH_MAX) {
         snprintf(err, errlen, "config file name is too long");
@@ -563,7 +563,7 @@ void depot_config_log(const struct depot_config *cfg)
 
 void depot_config_usage(FILE *out, const char *prog)
 {
-    int in_checkout = running_from_checkout();
+    int in_checkout = depot_config_in_checkout();
     fprintf(out,
             "Usage: %s [--data-dir DIR] [--listen HOST:PORT] [--config FILE] [--demo]\n"
             "       %s --version | --help\n\n"
@@ -601,5 +601,5 @@ void depot_hostport_format(const struct depot_hostport *hp, char *buf, size_t le
 
 const char *depot_config_default_data_dir(void)
 {
-    return default_data_dir(running_from_checkout());
+    return default_data_dir(depot_config_in_checkout());
 }

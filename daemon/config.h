@@ -75,6 +75,8 @@ void depot_config_usage(FILE *out, const char *prog);
 /* The default data dir: ./var for a binary inside a build tree, /var/lib/depot when
  * installed. depotctl uses it so both programs find the same database. */
 const char *depot_config_default_data_dir(void);
+/* 1 if this binary runs from a CMake build tree (a checkout), else 0 (installed). */
+int depot_config_in_checkout(void);
 
 /* "host:port", or "[v6addr]:port" for an IPv6 literal. */
 void depot_hostport_format(const struct depot_hostport *hp, char *buf, size_t len);

@@ -94,6 +94,9 @@ int ctl__db_path(struct ctl *c, char *buf, size_t len);
 /* Opens the existing database of the data dir (never creating one). Returns
  * CTL_EXIT_OK with *st set, or CTL_EXIT_FAIL after printing why. */
 int ctl__open(struct ctl *c, int readonly, depot_store **st);
+/* Loads the master key the daemon uses (see master_key.h; the development key only when
+ * running from a checkout). Returns CTL_EXIT_OK, or CTL_EXIT_FAIL after printing why. */
+int ctl__master_key(struct ctl *c, uint8_t key[DEPOT_MASTER_KEY_LEN]);
 
 /* ---- Commands --------------------------------------------------------------------- */
 
@@ -124,5 +127,9 @@ int ctl__label_sscc(struct ctl *c, int argc, char **argv);
 int ctl__print_list(struct ctl *c, int argc, char **argv);
 int ctl__print_cancel(struct ctl *c, int argc, char **argv);
 int ctl__print_reprint(struct ctl *c, int argc, char **argv);
+int ctl__channel_add(struct ctl *c, int argc, char **argv);
+int ctl__channel_list(struct ctl *c, int argc, char **argv);
+int ctl__channel_map_sku(struct ctl *c, int argc, char **argv);
+int ctl__channel_map_location(struct ctl *c, int argc, char **argv);
 
 #endif

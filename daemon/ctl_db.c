@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ctl.h"
+#include "config.h"
 #include "datadir.h"
+#include "master_key.h"
 
 #define DB_FILE "depot.db"
 
@@ -37,6 +39,23 @@ int ctl__open(struct ctl *c, int readonly, depot_store **st)
     depot_err e = depot_store_open(path, &opt, st, err, sizeof err);
     if (e != DEPOT_OK)
         return ctl__fail(c, e, "%s", err);
+    return CTL_EXIT_OK;
+}
+
+int ctl__master_key(struct ctl *c, uint8_t key[DEPOT_MASTER_KEY_LEN])
+{
+    char source[PATH_MAX + 64], err[256];
+    int in_checkout = depot_config_in_checkout();
+    depot_err e = depot_master_key_load(c->data_dir, in_checkout, key, source, sizeof source,
+                                        err, sizeof err);
+    if (e == DEPOT_E_NOT_FOUND)
+        return ctl__fail(c, e, "no master key: set %s to the key file the daemon uses "
+                               "(e.g. /etc/depot/master.key)", DEPOT_MASTER_KEY_ENV);
+    if (e != DEPOT_OK)
+        return ctl__fail(c, e, "master key: %s", err);
+    if (strncmp(source, DEPOT_MASTER_KEY_SOURCE_DEV, strlen(DEPOT_MASTER_KEY_SOURCE_DEV)) == 0)
+        fprintf(stderr, "depotctl: WARNING: using the development master key from the %s\n",
+                source);
     return CTL_EXIT_OK;
 }
 

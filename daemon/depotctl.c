@@ -84,6 +84,33 @@ static const struct ctl_cmd commands[] = {
     {"outbox", "retry", ctl__outbox_retry, "ID | --all-dead",
      "Make a dead outbox event, or every dead one, due again.",
      "  --all-dead       retry every dead event\n"},
+    {"channel", "add", ctl__channel_add,
+     "shopify --shop DOMAIN --token T --webhook-secret S [--api-base URL] [--api-version V]\n"
+     "       | woocommerce --store URL --key CK --secret CS --webhook-secret S [--api-base URL]",
+     "Connect a sales channel; its secrets are stored encrypted (re-run to rotate them).",
+     "  --shop DOMAIN    the shop's <name>.myshopify.com domain\n"
+     "  --store URL      the WooCommerce store's URL (as in X-WC-Webhook-Source)\n"
+     "  --token T        Shopify Admin API access token\n"
+     "  --key CK         WooCommerce consumer key\n"
+     "  --secret CS      WooCommerce consumer secret\n"
+     "  --webhook-secret S  the secret webhooks are signed with\n"
+     "  --api-base URL   send API calls here instead of the platform (test servers)\n"
+     "  --api-version V  Shopify Admin API version (default " DEPOT_SHOPIFY_API_VERSION ")\n"
+     "  a secret given as - is read from stdin, one line each, in the order above\n"},
+    {"channel", "list", ctl__channel_list, "",
+     "List sales channels and which credentials they hold (never the values).", NULL},
+    {"channel", "map-sku", ctl__channel_map_sku,
+     "CHANNEL SKU [--product ID] [--variant ID] [--inventory-item ID]",
+     "Map a SKU to the channel's product/variant/inventory item; pushes its stock.",
+     "  CHANNEL          channel id, shop domain or store URL\n"
+     "  --product ID     product id (WooCommerce product, Shopify product)\n"
+     "  --variant ID     Shopify variant id (or WooCommerce variation id)\n"
+     "  --inventory-item ID  Shopify inventory item id\n"},
+    {"channel", "map-location", ctl__channel_map_location,
+     "CHANNEL LOCATION --external-id ID [--buffer N]",
+     "Sell a location's stock on the channel, as the channel's location ID.",
+     "  --external-id ID the channel's location id (Shopify location; WooCommerce: any)\n"
+     "  --buffer N       units held back from what this channel is told (default 0)\n"},
     {"gs1", "parse", ctl__gs1_parse, "< SCAN",
      "Parse one raw scan from stdin: AIM symbology identifier and GS1 AIs.",
      "  stdin: the scan's bytes, FNC1 as ASCII 29 (GS), optional AIM prefix such as\n"

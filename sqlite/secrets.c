@@ -7,18 +7,15 @@
 
 #define SECRET_NAME_MAX 128
 
-depot_err depot_secret_put(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
-                           const char *name, const uint8_t *value, size_t len,
-                           const char *actor)
+depot_err store__secret_write(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                              const char *name, const uint8_t *value, size_t len,
+                              int *replaced)
 {
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    char entity[16 + SECRET_NAME_MAX];
     depot_err e;
-    int replaced;
     sqlite3_stmt *s;
 
-    store__clear_error(st);
     if (!store__valid_code(name, SECRET_NAME_MAX))
         return store__fail(st, DEPOT_E_INVALID,
                            "secret name must be 1..%d printable characters", SECRET_NAME_MAX);
@@ -29,12 +26,6 @@ depot_err depot_secret_put(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_L
                            name, DEPOT_VAULT_MAX_PLAINTEXT);
     if ((e = depot_vault_seal(key, name, value, len, &sealed, &sealed_len)) != DEPOT_OK)
         return store__fail(st, e, "secret %s: cannot encrypt (%s)", name, depot_err_code(e));
-    snprintf(entity, sizeof entity, "secret:%s", name);
-
-    if ((e = store__begin(st)) != DEPOT_OK) {
-        free(sealed);
-        return e;
-    }
     if (!(s = store__stmt(st, "SELECT 1 FROM secrets WHERE name = ?1"))) {
         e = DEPOT_E_DB;
         goto out;
@@ -46,7 +37,7 @@ depot_err depot_secret_put(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_L
         e = store__dberr(st, "read secret");
         goto out;
     }
-    replaced = rc == SQLITE_ROW;
+    *replaced = rc == SQLITE_ROW;
     if (!(s = store__stmt(st,
             "INSERT INTO secrets (name, sealed, updated_at) VALUES (?1, ?2, ?3)"
             " ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed,"
@@ -57,17 +48,34 @@ depot_err depot_secret_put(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_L
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 2, sealed, (int)sealed_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, store__now());
-    if ((e = store__step_done(st, s)) != DEPOT_OK)
-        goto out;
+    e = store__step_done(st, s);
+out:
+    free(sealed);
+    return e;
+}
+
+depot_err depot_secret_put(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                           const char *name, const uint8_t *value, size_t len,
+                           const char *actor)
+{
+    char entity[16 + SECRET_NAME_MAX];
+    depot_err e;
+    int replaced = 0;
+
+    store__clear_error(st);
+    if ((e = store__begin(st)) != DEPOT_OK)
+        return e;
+    e = store__secret_write(st, key, name, value, len, &replaced);
     /* The detail says what happened, never what the value is (nor its length). */
-    e = store__audit(st, actor, "secret.put", entity,
-                     replaced ? "{\"replaced\":true}" : "{\"replaced\":false}");
+    if (e == DEPOT_OK) {
+        snprintf(entity, sizeof entity, "secret:%s", name);
+        e = store__audit(st, actor, "secret.put", entity,
+                         replaced ? "{\"replaced\":true}" : "{\"replaced\":false}");
+    }
     if (e == DEPOT_OK)
         e = store__commit(st);
-out:
     if (e != DEPOT_OK)
         store__rollback(st);
-    free(sealed);
     return e;
 }
 

@@ -84,6 +84,13 @@ depot_err store__outbox_put(depot_store *st, const char *target, int64_t target_
                             const char *topic, const char *aggregate, const char *key,
                             const char *payload_json);
 
+/* Within a transaction: seals value under name with the master key and stores it (no
+ * audit row: the caller audits the operation it belongs to). *replaced tells whether a
+ * value existed. */
+depot_err store__secret_write(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                              const char *name, const uint8_t *value, size_t len,
+                              int *replaced);
+
 /* Within a transaction: appends an audit row chained to the previous one's hash. */
 depot_err store__audit(depot_store *st, const char *actor, const char *action,
                        const char *entity, const char *detail_json);
