@@ -16,6 +16,7 @@
 #include <systemd/sd-journal.h>
 #endif
 #include "log.h"
+#include "log_redact.h"
 
 /* Rationale: a message is formatted by the calling thread without any lock; only the
  * output (one writev of a complete line, or one sd_journal_sendv) happens under the mutex,
@@ -24,6 +25,7 @@
 
 #define LOG_MSG_MAX 2048
 #define LOG_FIELDS_MAX 16
+#define LOG_VALUE_MAX 512 /* longer field values are cut */
 
 const char *const depot_log_level_names[] = {"debug", "info", "warn", "error", NULL};
 const char *const depot_log_format_names[] = {"auto", "json", "journal", NULL};
@@ -175,8 +177,24 @@ static void vlog(enum depot_log_level level, const char *module,
         level = DEPOT_LOG_ERROR;
     if ((int)level < atomic_load(&log_min_level))
         return;
-    char msg[LOG_MSG_MAX];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    char raw[LOG_MSG_MAX], msg[LOG_MSG_MAX];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    depot_log_redact_text(raw, msg, sizeof msg);
+    /* Field values are redacted by key, or scrubbed like the message. */
+    struct depot_kv safe[LOG_FIELDS_MAX + 1];
+    char values[LOG_FIELDS_MAX][LOG_VALUE_MAX];
+    size_t nf = 0;
+    for (; fields && fields[nf].key && nf < LOG_FIELDS_MAX; nf++) {
+        safe[nf].key = fields[nf].key;
+        if (depot_log_key_is_sensitive(fields[nf].key)) {
+            safe[nf].value = DEPOT_LOG_REDACTED;
+        } else {
+            depot_log_redact_text(fields[nf].value, values[nf], sizeof values[nf]);
+            safe[nf].value = values[nf];
+        }
+    }
+    safe[nf].key = safe[nf].value = NULL;
+    fields = safe;
     pthread_mutex_lock(&log_lock);
 #ifdef DEPOT_WITH_SYSTEMD
     if (!log_to_journal || emit_journal(level, module, msg, fields) != 0)

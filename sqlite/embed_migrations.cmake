@@ -1,5 +1,7 @@
 # Turns sqlite/migrations/NNNN_name.sql files (sorted) into a C array of strings.
-# Invoked at build time: cmake -DOUT=file.c -DFILES="a.sql;b.sql" -P embed_migrations.cmake
+# Invoked at build time: cmake -DOUT=file.c -DDIR=migrations -P embed_migrations.cmake
+file(GLOB FILES ${DIR}/*.sql)
+list(SORT FILES)
 set(body "/* Generated from the SQL files in sqlite/migrations/; do not edit. */\n")
 string(APPEND body "const char *const depot_migrations[] = {\n")
 set(n 0)

@@ -1,6 +1,8 @@
 /* The order endpoints: list with filters, one order with its lines and reservations,
  * and the reserve, release and cancel actions. */
+#include <stdio.h>
 #include "api.h"
+#include "log.h"
 
 #define STATUS_MAX 32
 #define TTL_MAX (366 * 24 * 3600) /* a reservation may be held for up to a year */
@@ -30,11 +32,25 @@ static void order_show(struct web_request *req, struct web_response *res)
     web_api_view(res, req->srv->st, e, doc, NULL);
 }
 
+/* Each action is a line of the order's story in the log (journald: ORDER_ID=, REQUEST_ID=),
+ * whether it worked or not. */
+static void log_action(struct web_request *req, int64_t id, const char *action, depot_err e)
+{
+    char order_id[24];
+    snprintf(order_id, sizeof order_id, "%lld", (long long)id);
+    depot_log_kv(DEPOT_LOG_INFO, "orders",
+                 DEPOT_KV({"order_id", order_id}, {"request_id", req->request_id},
+                          {"actor", req->auth.actor}),
+                 "order %s: %s %s%s%s", order_id, action, e == DEPOT_OK ? "done" : "refused",
+                 e == DEPOT_OK ? "" : ": ", e == DEPOT_OK ? "" : depot_store_errmsg(req->srv->st));
+}
+
 /* After an action: the order as it is now, and an "order" event {id, status}. */
 static void changed(struct web_request *req, struct web_response *res, int64_t id,
-                    depot_err e)
+                    const char *action, depot_err e)
 {
     cJSON *doc = NULL;
+    log_action(req, id, action, e);
     if (e == DEPOT_OK)
         e = depot_order_show_json(req->srv->st, id, &doc);
     if (e != DEPOT_OK) {
@@ -66,21 +82,21 @@ static void order_reserve(struct web_request *req, struct web_response *res)
         if (bad)
             return;
     }
-    changed(req, res, id, depot_order_reserve(req->srv->st, id, ttl, req->auth.actor));
+    changed(req, res, id, "reserve", depot_order_reserve(req->srv->st, id, ttl, req->auth.actor));
 }
 
 static void order_release(struct web_request *req, struct web_response *res)
 {
     int64_t id;
     if (web_param_id(req, res, 0, &id) == 0)
-        changed(req, res, id, depot_order_release(req->srv->st, id, req->auth.actor));
+        changed(req, res, id, "release", depot_order_release(req->srv->st, id, req->auth.actor));
 }
 
 static void order_cancel(struct web_request *req, struct web_response *res)
 {
     int64_t id;
     if (web_param_id(req, res, 0, &id) == 0)
-        changed(req, res, id, depot_order_cancel(req->srv->st, id, req->auth.actor));
+        changed(req, res, id, "cancel", depot_order_cancel(req->srv->st, id, req->auth.actor));
 }
 
 const struct web_route web_routes_orders[] = {
