@@ -93,6 +93,34 @@ static const struct option_def options[] = {
     {.name = "request_timeout", .type = OPT_INT, FIELD(request_timeout), .def = "10",
      .min = 1, .max = 300,
      .help = "Seconds a client has to send its request headers and body (slow clients)"},
+    {.name = "sync_max_attempts", .type = OPT_INT, FIELD(sync_max_attempts), .def = "10",
+     .min = 1, .max = 1000,
+     .help = "Failed deliveries of an outbox event before it becomes a dead letter"},
+    {.name = "sync_concurrency", .type = OPT_INT, FIELD(sync_concurrency), .def = "4",
+     .min = 1, .max = 16, .help = "HTTP calls in flight per sales channel"},
+    {.name = "sync_retry_base_ms", .type = OPT_INT, FIELD(sync_retry_base_ms), .def = "2000",
+     .min = 100, .max = 600000,
+     .help = "First retry delay of a failed delivery; doubles per attempt, with jitter"},
+    {.name = "sync_retry_max_ms", .type = OPT_INT, FIELD(sync_retry_max_ms),
+     .def = "600000", .min = 1000, .max = 86400000, .help = "Longest retry delay"},
+    {.name = "sync_http_timeout_ms", .type = OPT_INT, FIELD(sync_http_timeout_ms),
+     .def = "15000", .min = 500, .max = 120000,
+     .help = "One call to a sales channel, connect to last byte; also how long SIGTERM "
+             "lets calls in flight finish"},
+    {.name = "sync_breaker_threshold", .type = OPT_INT, FIELD(sync_breaker_threshold),
+     .def = "5", .min = 1, .max = 1000,
+     .help = "Consecutive failures (5xx, timeouts, resets) that open an endpoint's circuit"},
+    {.name = "sync_breaker_cooldown_ms", .type = OPT_INT, FIELD(sync_breaker_cooldown_ms),
+     .def = "30000", .min = 100, .max = 3600000,
+     .help = "How long an open circuit waits before one probe call (half-open)"},
+    {.name = "webhook_stale_after", .type = OPT_INT, FIELD(webhook_stale_after),
+     .def = "900", .min = 1, .max = 30 * 24 * 3600,
+     .help = "Seconds after which a Shopify delivery (X-Shopify-Triggered-At) is flagged "
+             "stale; it never overwrites newer order state either way"},
+    {.name = "inbox_max_attempts", .type = OPT_INT, FIELD(inbox_max_attempts), .def = "8",
+     .min = 1, .max = 1000,
+     .help = "Failed processing attempts of a webhook delivery before it becomes a dead "
+             "letter (malformed payloads are dead at once)"},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])

@@ -42,6 +42,15 @@ struct depot_config {
     int rate_burst;
     int session_ttl;         /* seconds */
     int request_timeout;     /* seconds for headers and body */
+    int sync_max_attempts;       /* outbound: failed attempts before a dead letter */
+    int sync_concurrency;        /* outbound: calls in flight per channel */
+    int sync_retry_base_ms;      /* outbound: backoff start and cap */
+    int sync_retry_max_ms;
+    int sync_http_timeout_ms;    /* outbound: one call; also the SIGTERM grace */
+    int sync_breaker_threshold;  /* outbound: consecutive failures that open a circuit */
+    int sync_breaker_cooldown_ms;
+    int webhook_stale_after;     /* inbound: seconds before a delivery is flagged stale */
+    int inbox_max_attempts;      /* inbound: failed attempts before a dead letter */
 
     char file[PATH_MAX]; /* the config file read ("" if none) */
     int in_checkout;     /* the binary runs from a build tree, not an installation */

@@ -84,6 +84,15 @@ static const struct ctl_cmd commands[] = {
     {"outbox", "retry", ctl__outbox_retry, "ID | --all-dead",
      "Make a dead outbox event, or every dead one, due again.",
      "  --all-dead       retry every dead event\n"},
+    {"inbox", "list", ctl__inbox_list, "[--dead] [--limit N]",
+     "List waiting (pending, failed) and dead webhook deliveries, oldest first.",
+     "  --dead           only dead deliveries\n"
+     "  --limit N        at most N deliveries (1..1000, default 100)\n"},
+    {"inbox", "show", ctl__inbox_show, "ID",
+     "Show one webhook delivery: its status, last error and body.", NULL},
+    {"inbox", "replay", ctl__inbox_replay, "ID | --all-dead",
+     "Queue a dead webhook delivery, or every dead one, for processing again.",
+     "  --all-dead       replay every dead delivery\n"},
     {"channel", "add", ctl__channel_add,
      "shopify --shop DOMAIN --token T --webhook-secret S [--api-base URL] [--api-version V]\n"
      "       | woocommerce --store URL --key CK --secret CS --webhook-secret S [--api-base URL]",
@@ -111,6 +120,44 @@ static const struct ctl_cmd commands[] = {
      "Sell a location's stock on the channel, as the channel's location ID.",
      "  --external-id ID the channel's location id (Shopify location; WooCommerce: any)\n"
      "  --buffer N       units held back from what this channel is told (default 0)\n"},
+    {"carrier", "add", ctl__carrier_add,
+     "fedex|ups|dhl --client-id ID --client-secret SECRET [--account NUMBER] [--api-base URL]\n"
+     "       [--token-url URL] [--name NAME] [--username U --password P] [--config JSON]",
+     "Connect a carrier account; its secrets are stored encrypted (re-run to rotate them).",
+     "  --client-id ID   OAuth client id (FedEx/UPS API key; DHL API key)\n"
+     "  --client-secret SECRET  OAuth client secret\n"
+     "  --username U     DHL Parcel DE business customer portal user (dhl only)\n"
+     "  --password P     its password (dhl only)\n"
+     "  --account NUMBER FedEx account, UPS shipper number, DHL billing number\n"
+     "  --api-base URL   send API calls here instead of the carrier (test servers)\n"
+     "  --token-url URL  token endpoint (default: derived from the API base)\n"
+     "  --name NAME      the carrier's name in Depot (default: the kind)\n"
+     "  --config JSON    {\"shipper\":{address},\"service\":..,\"profile\":..}\n"
+     "  a secret given as - is read from stdin, one line each, in the order above\n"},
+    {"carrier", "list", ctl__carrier_list, "",
+     "List carriers and which credentials they hold (never the values).", NULL},
+    {"carrier", "test", ctl__carrier_test, "NAME",
+     "Get a token through the token service; prints its expiry, never the token.", NULL},
+    {"carrier", "track", ctl__carrier_track, "NAME TRACKING",
+     "Ask the carrier for a shipment's current status.", NULL},
+    {"carrier", "void", ctl__carrier_void, "NAME TRACKING",
+     "Void a label at the carrier so it is not billed.", NULL},
+    {"shipment", "label", ctl__shipment_label,
+     "ID --carrier NAME --weight KG [--service S] [--format zpl|pdf|png] [--printer NAME]",
+     "Get a shipment's label from a carrier (committed first: safe to re-run after a crash).",
+     "  --carrier NAME   the carrier account (see carrier list)\n"
+     "  --weight KG      parcel weight in kilograms\n"
+     "  --service S      carrier service code (default: the carrier config's, else the\n"
+     "                   carrier's ground service)\n"
+     "  --format F       zpl for thermal printers (default), pdf or png\n"
+     "  --printer NAME   queue the label to this printer\n"},
+    {"shipment", "void", ctl__shipment_void, "ID",
+     "Void a shipment's label at its carrier (so it is not billed), then mark it voided.",
+     NULL},
+    {"app", "set", ctl__app_set, "shopify --client-id ID --client-secret SECRET --scopes LIST",
+     "Set the Shopify app credentials the OAuth install uses (stored encrypted).",
+     "  --scopes LIST    e.g. read_orders,write_fulfillments,write_inventory\n"
+     "  a secret given as - is read from stdin, one line each, id first\n"},
     {"gs1", "parse", ctl__gs1_parse, "< SCAN",
      "Parse one raw scan from stdin: AIM symbology identifier and GS1 AIs.",
      "  stdin: the scan's bytes, FNC1 as ASCII 29 (GS), optional AIM prefix such as\n"
@@ -133,6 +180,43 @@ static const struct ctl_cmd commands[] = {
      "Cancel a queued or failed print job.", NULL},
     {"print", "reprint", ctl__print_reprint, "ID",
      "Queue a print job's label again as a new job; prints the new job's id.", NULL},
+    {"printer", "add", ctl__printer_add,
+     "NAME --backend serial|tcp|file --address A [--serial S] [--dpi 203|300]\n"
+     "       [--stock 4x6|2x1] [--timeout-ms N] [--disabled]",
+     "Add a label printer, or replace the configuration of NAME (depotd follows).",
+     "  --backend B      serial (libserialport), tcp (raw port 9100) or file (/dev/usb/lp0)\n"
+     "  --address A      serial: port path, e.g. /dev/serial/by-id/usb-...;\n"
+     "                   tcp: HOST:PORT; file: device path\n"
+     "  --serial S       serial line settings BAUD,BITS,PARITY,STOP,FLOW\n"
+     "                   (default 9600,8,N,1,none)\n"
+     "  --dpi N          203 or 300 (default 203)\n"
+     "  --stock S        label stock loaded: 4x6 or 2x1 (default 4x6)\n"
+     "  --timeout-ms N   bound on connect, write and status reply (default 5000)\n"
+     "  --disabled       keep its jobs queued: the print worker does not serve it\n"},
+    {"printer", "list", ctl__printer_list, "",
+     "List label printers with their configuration and queued jobs.", NULL},
+    {"printer", "test", ctl__printer_test, "NAME",
+     "Queue a test label on printer NAME; prints the job id.", NULL},
+    {"station", "add", ctl__station_add, "NAME [--printer P]",
+     "Add a packing station, optionally with the label printer it prints to.", NULL},
+    {"station", "list", ctl__station_list, "",
+     "List packing stations with their printer and scanners.", NULL},
+    {"scanner", "add", ctl__scanner_add,
+     "NAME --station S --port PATH [--baud N --bits N --parity N|E|O --stop N "
+     "--flow none|xonxoff|rtscts --suffix cr|lf|crlf|timeout:MS --prefix TEXT --disabled]",
+     "Add a serial barcode scanner to a station (depotd opens it after SIGHUP).",
+     "  --port PATH      the serial device; prefer /dev/serial/by-id/... (stable)\n"
+     "  --baud N         default 9600; --bits N default 8; --parity N|E|O default N;\n"
+     "  --stop N         default 1; --flow none|xonxoff|rtscts default none\n"
+     "  --suffix S       what ends a scan: cr (default), lf, crlf, or timeout:MS (a gap)\n"
+     "  --prefix TEXT    a prefix the scanner sends before each scan (removed)\n"
+     "  --disabled       configure it without opening it\n"},
+    {"scanner", "list", ctl__scanner_list, "",
+     "List configured scanners and their serial settings.", NULL},
+    {NULL, "scan", ctl__scan, "--station S CODE",
+     "Scan CODE at a station through its simulated scanner (demo: depot-scan-sim).",
+     "  CODE             the barcode's data, escapes decoded by the simulator: \\x1d is\n"
+     "                   FNC1/GS, so ']C1010400638133393110LOT\\x1d17271231' is GS1-128\n"},
     {0},
 };
 

@@ -9,12 +9,21 @@
 #include <unistd.h>
 #include "config.h"
 #include "datadir.h"
+#include "devices_hook.h"
+#include "inbox_worker.h"
 #include "log.h"
 #include "master_key.h"
 #include "notify.h"
+#include "print_worker.h"
+#include "printers_view.h"
+#include "scanners.h"
 #include "signals.h"
 #include "store.h"
+#include "sync.h"
+#include "carrier_worker.h"
+#include "token_keeper.h"
 #include "web.h"
+#include "web_sync.h"
 
 /* Rationale: one thread runs libwebsockets' loop (lws_service): HTTP and WebSocket
  * connections, the signalfd (adopted as a raw descriptor), and timers for reservation
@@ -31,6 +40,12 @@ struct depotd {
     int lock_fd;
     depot_store *store;
     struct depot_web *web;
+    struct depot_sync *sync; /* the outbound sync worker thread */
+    struct depot_inbox_worker *inbox; /* the inbound (webhook inbox) worker thread */
+    struct depot_scanners *scanners;
+    struct depot_print_worker *print; /* the print worker threads */
+    struct depot_token_keeper *tokens; /* refreshes expiring OAuth tokens ahead of time */
+    struct depot_carrier_worker *carriers; /* label requests, tracking, carrier breakers */
     struct depot_timer expiry_timer;
     struct depot_timer watchdog_timer;
     uint8_t master_key[DEPOT_MASTER_KEY_LEN];
@@ -103,8 +118,10 @@ static int start_web(struct depotd *d)
         .rate_burst = cfg->rate_burst,
         .session_ttl = cfg->session_ttl,
         .request_timeout = cfg->request_timeout,
+        .webhook_stale_after = cfg->webhook_stale_after,
     };
     char path[PATH_MAX], err[ERRLEN];
+    memcpy(w.master_key, d->master_key, sizeof w.master_key);
     snprintf(w.listen_host, sizeof w.listen_host, "%s", cfg->listen.host);
     snprintf(w.ui_dir, sizeof w.ui_dir, "%s", cfg->ui_dir);
     snprintf(w.data_dir, sizeof w.data_dir, "%s", cfg->data_dir);
@@ -113,6 +130,133 @@ static int start_web(struct depotd *d)
     if (depot_datadir_path(cfg->data_dir, "depot.db", path, sizeof path, err,
                            sizeof err) != 0 ||
         !(d->web = depot_web_start(&w, path, err, sizeof err))) {
+        explicit_bzero(w.master_key, sizeof w.master_key);
+        depot_log(DEPOT_LOG_ERROR, "depotd", "%s", err);
+        return -1;
+    }
+    explicit_bzero(w.master_key, sizeof w.master_key);
+    return 0;
+}
+
+static void publish_sync_event(void *user, const char *type, cJSON *data);
+
+/* The inbox worker: webhook deliveries to orders, on its own thread and connection. */
+static int start_inbox(struct depotd *d)
+{
+    struct depot_inbox_config ic;
+    char path[PATH_MAX], err[ERRLEN];
+    depot_inbox_config_defaults(&ic);
+    ic.max_attempts = d->cfg.inbox_max_attempts;
+    ic.publish = publish_sync_event;
+    ic.publish_user = d;
+    if (depot_datadir_path(d->cfg.data_dir, "depot.db", path, sizeof path, err,
+                           sizeof err) != 0 ||
+        !(d->inbox = depot_inbox_worker_start(&ic, path, err, sizeof err))) {
+        depot_log(DEPOT_LOG_ERROR, "depotd", "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The outbound sync worker: its own thread and store connection; its events go to the
+ * WebSocket clients, its state to the API and /metrics. */
+static void publish_sync_event(void *user, const char *type, cJSON *data)
+{
+    struct depotd *d = user;
+    depot_web_publish(d->web, type, data);
+}
+
+static cJSON *sync_status(void *user)
+{
+    return depot_sync_status_json(user);
+}
+
+static char *sync_metrics(void *user)
+{
+    return depot_sync_metrics_text(user);
+}
+
+static int start_sync(struct depotd *d)
+{
+    const struct depot_config *cfg = &d->cfg;
+    struct depot_sync_config sc = {
+        .max_attempts = cfg->sync_max_attempts,
+        .concurrency = cfg->sync_concurrency,
+        .retry_base_ms = cfg->sync_retry_base_ms,
+        .retry_max_ms = cfg->sync_retry_max_ms,
+        .http_timeout_ms = cfg->sync_http_timeout_ms,
+        .breaker_threshold = cfg->sync_breaker_threshold,
+        .breaker_cooldown_ms = cfg->sync_breaker_cooldown_ms,
+        .shutdown_grace_ms = cfg->sync_http_timeout_ms,
+        .poll_ms = 200,
+        .publish = publish_sync_event,
+        .publish_user = d,
+    };
+    char path[PATH_MAX], err[ERRLEN];
+    if (depot_datadir_path(cfg->data_dir, "depot.db", path, sizeof path, err,
+                           sizeof err) != 0 ||
+        !(d->sync = depot_sync_start(&sc, path, d->master_key, err, sizeof err))) {
+        depot_log(DEPOT_LOG_ERROR, "depotd", "%s", err);
+        return -1;
+    }
+    struct depot_web_sync_source src = {sync_status, sync_metrics, d->sync};
+    depot_web_set_sync_source(&src);
+    return 0;
+}
+
+/* In-flight calls finish (bounded by the HTTP timeout); the rest stays due. */
+static void stop_sync(struct depotd *d)
+{
+    if (!d->sync)
+        return;
+    depot_web_set_sync_source(NULL);
+    depot_sync_stop(d->sync);
+    d->sync = NULL;
+}
+
+/* The print worker: one thread per enabled printer, each with its own store connection;
+ * printer state changes become "device" events. */
+static void publish_device_event(void *user, cJSON *data)
+{
+    struct depotd *d = user;
+    depot_web_publish(d->web, "device", data);
+}
+
+static int start_print(struct depotd *d)
+{
+    char path[PATH_MAX], err[ERRLEN];
+    if (depot_datadir_path(d->cfg.data_dir, "depot.db", path, sizeof path, err,
+                           sizeof err) != 0 ||
+        !(d->print = depot_print_worker_start(path, d->cfg.busy_timeout_ms,
+                                              publish_device_event, d, err, sizeof err))) {
+        depot_log(DEPOT_LOG_ERROR, "depotd", "%s", err);
+        return -1;
+    }
+    depot_devices_provide("printers", web_printers_provider, d->store);
+    return 0;
+}
+
+/* The token keeper (OAuth tokens refreshed ahead of expiry) and the carrier worker
+ * (label requests, tracking polls, one circuit breaker per carrier). */
+static int start_tokens(struct depotd *d)
+{
+    char path[PATH_MAX], err[ERRLEN];
+    if (depot_datadir_path(d->cfg.data_dir, "depot.db", path, sizeof path, err,
+                           sizeof err) != 0 ||
+        !(d->tokens = depot_token_keeper_start(path, d->master_key, err, sizeof err))) {
+        depot_log(DEPOT_LOG_ERROR, "depotd", "%s", err);
+        return -1;
+    }
+    struct depot_carrier_worker_config cc = {
+        .poll_ms = 1000,
+        .track_interval_s = 1800,
+        .track_batch = 10,
+        .breaker_threshold = d->cfg.sync_breaker_threshold,
+        .breaker_cooldown_ms = d->cfg.sync_breaker_cooldown_ms,
+        .publish = publish_sync_event,
+        .publish_user = d,
+    };
+    if (!(d->carriers = depot_carrier_worker_start(&cc, path, d->master_key, err, sizeof err))) {
         depot_log(DEPOT_LOG_ERROR, "depotd", "%s", err);
         return -1;
     }
@@ -150,7 +294,10 @@ static int start(struct depotd *d)
     const struct depot_config *cfg = &d->cfg;
     if (prepare_data_dir(d) != 0 || open_store(d) != 0 ||
         load_master_key(d, source, sizeof source) != 0 || start_web(d) != 0 ||
-        attach_to_loop(d) != 0)
+        attach_to_loop(d) != 0 || !(d->scanners = depot_scanners_start(d->web, d->store)))
+        return -1;
+    if (start_sync(d) != 0 || start_inbox(d) != 0 || start_print(d) != 0 ||
+        start_tokens(d) != 0)
         return -1;
     depot_hostport_format(&cfg->listen, listen, sizeof listen);
     snprintf(schema, sizeof schema, "%d", depot_store_schema_version(d->store));
@@ -193,6 +340,7 @@ static void reload(struct depotd *d)
         apply_logging(&d->cfg);
         depot_log(DEPOT_LOG_INFO, "depotd", "configuration reloaded");
     }
+    depot_scanners_reload(d->scanners);
     depot_notify_ready("running");
 }
 
@@ -252,6 +400,13 @@ static void run(struct depotd *d)
 static void shutdown_daemon(struct depotd *d)
 {
     depot_notify_stopping();
+    depot_inbox_worker_stop(d->inbox); /* finishes the delivery in hand */
+    stop_sync(d); /* before the web server: it publishes to WebSocket clients */
+    depot_token_keeper_stop(d->tokens);
+    depot_carrier_worker_stop(d->carriers); /* publishes */
+    depot_scanners_stop(d->scanners);
+    depot_devices_provide("printers", NULL, NULL);
+    depot_print_worker_stop(d->print); /* finishes the job being written; publishes */
     if (d->web) {
         depot_loop_timer_cancel(d->web, &d->expiry_timer);
         depot_loop_timer_cancel(d->web, &d->watchdog_timer);

@@ -20,6 +20,7 @@ libsystemd-dev
 prometheus
 nodejs
 zbar-tools
+chromium
 dpkg-dev
 "
 

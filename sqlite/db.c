@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "inbound.h"
 #include "store_int.h"
 
 /* Rationale: durability is never weakened. WAL gives readers that do not block the one
@@ -122,12 +123,15 @@ static depot_err exec_simple(depot_store *st, const char *sql)
     return DEPOT_OK;
 }
 
+/* Inside a batch (depot_store_batch_begin, inbound.h) each operation is a savepoint of
+ * the batch's transaction: it succeeds or fails alone, and is durable when the batch
+ * commits. */
 depot_err store__begin(depot_store *st)
 {
     store__clear_error(st);
     if (st->in_tx)
         return store__fail(st, DEPOT_E_STATE, "transaction already open");
-    depot_err e = exec_simple(st, "BEGIN IMMEDIATE");
+    depot_err e = exec_simple(st, st->batch ? "SAVEPOINT store_op" : "BEGIN IMMEDIATE");
     if (e == DEPOT_OK)
         st->in_tx = 1;
     return e;
@@ -135,7 +139,7 @@ depot_err store__begin(depot_store *st)
 
 depot_err store__commit(depot_store *st)
 {
-    depot_err e = exec_simple(st, "COMMIT");
+    depot_err e = exec_simple(st, st->batch ? "RELEASE store_op" : "COMMIT");
     if (e != DEPOT_OK) {
         store__rollback(st);
         return e;
@@ -149,9 +153,67 @@ depot_err store__commit(depot_store *st)
 
 void store__rollback(depot_store *st)
 {
-    if (sqlite3_get_autocommit(st->db) == 0)
+    if (st->batch && st->in_tx)
+        sqlite3_exec(st->db, "ROLLBACK TO store_op; RELEASE store_op", NULL, NULL, NULL);
+    else if (!st->batch && sqlite3_get_autocommit(st->db) == 0)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_tx = 0;
+}
+
+depot_err depot_store_batch_begin(depot_store *st)
+{
+    store__clear_error(st);
+    if (st->in_tx || st->batch)
+        return store__fail(st, DEPOT_E_STATE, "transaction already open");
+    depot_err e = exec_simple(st, "BEGIN IMMEDIATE");
+    if (e == DEPOT_OK)
+        st->batch = 1;
+    return e;
+}
+
+depot_err depot_store_batch_commit(depot_store *st)
+{
+    if (!st->batch)
+        return store__fail(st, DEPOT_E_STATE, "no batch open");
+    st->batch = 0;
+    depot_err e = exec_simple(st, "COMMIT");
+    if (e != DEPOT_OK && sqlite3_get_autocommit(st->db) == 0)
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return e;
+}
+
+/* Rationale: SQLite's own busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries; with
+ * write transactions that last a millisecond, a waiter oversleeps and can lose the lock
+ * again and again to a writer in a tight loop (a worker thread). Polling every 100 us,
+ * backing off to 2 ms, hands the lock over promptly; the total wait is still bounded by
+ * busy_timeout_ms. */
+static _Atomic int64_t last_lock_wait_us; /* any connection of this process */
+
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int depot_store_lock_contended(void)
+{
+    return monotonic_us() - last_lock_wait_us < 2000;
+}
+
+static int busy_wait(void *arg, int attempt)
+{
+    depot_store *st = arg;
+    int64_t now = monotonic_us();
+    last_lock_wait_us = now;
+    if (attempt == 0)
+        st->busy_since_us = now;
+    if (now - st->busy_since_us >= (int64_t)st->busy_timeout_ms * 1000)
+        return 0;
+    long us = 100L * (attempt + 1);
+    struct timespec ts = {0, (us > 2000 ? 2000 : us) * 1000};
+    nanosleep(&ts, NULL);
+    return 1;
 }
 
 depot_err store__step_done(depot_store *st, sqlite3_stmt *s)
@@ -185,8 +247,8 @@ depot_err depot_store_open(const char *path, const struct depot_store_options *o
         goto out;
     }
     sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, opt && opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms
-                                                                 : 5000);
+    st->busy_timeout_ms = opt && opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000;
+    sqlite3_busy_handler(st->db, busy_wait, st);
     if (!ro && (e = exec_simple(st, connection_pragmas)) != DEPOT_OK) {
         store__fail(st, e, "cannot use database %s: %s", path, sqlite3_errmsg(st->db));
         goto out;

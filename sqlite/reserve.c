@@ -141,6 +141,39 @@ static depot_err reserve_line(depot_store *st, int64_t order_id, int64_t line_id
     return DEPOT_OK;
 }
 
+depot_err store__order_reserve_lines(depot_store *st, int64_t order_id, int64_t expires_at)
+{
+    depot_err e = DEPOT_OK;
+    sqlite3_stmt *s = store__stmt(st,
+        "SELECT id, sku_id, quantity FROM order_lines WHERE order_id = ?1 ORDER BY line_no");
+    if (!s)
+        return DEPOT_E_DB;
+    /* Lines are read into memory first: reserve_line runs other statements. */
+    sqlite3_bind_int64(s, 1, order_id);
+    int64_t (*lines)[3] = NULL;
+    size_t n = 0, cap = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            void *p = realloc(lines, cap * sizeof *lines);
+            if (!p) {
+                sqlite3_reset(s);
+                free(lines);
+                return store__fail(st, DEPOT_E_NOMEM, "out of memory");
+            }
+            lines = p;
+        }
+        for (int k = 0; k < 3; k++)
+            lines[n][k] = sqlite3_column_int64(s, k);
+        n++;
+    }
+    sqlite3_reset(s);
+    for (size_t i = 0; i < n && e == DEPOT_OK; i++)
+        e = reserve_line(st, order_id, lines[i][0], lines[i][1], lines[i][2], expires_at);
+    free(lines);
+    return e;
+}
+
 depot_err depot_order_reserve(depot_store *st, int64_t order_id, int64_t ttl_seconds,
                               const char *actor)
 {
@@ -163,37 +196,7 @@ depot_err depot_order_reserve(depot_store *st, int64_t order_id, int64_t ttl_sec
         goto fail;
     }
     int64_t expires_at = ttl_seconds ? store__now() + ttl_seconds : 0;
-    sqlite3_stmt *s = store__stmt(st,
-        "SELECT id, sku_id, quantity FROM order_lines WHERE order_id = ?1 ORDER BY line_no");
-    if (!s) {
-        e = DEPOT_E_DB;
-        goto fail;
-    }
-    /* Lines are read into memory first: reserve_line runs other statements. */
-    sqlite3_bind_int64(s, 1, order_id);
-    int64_t (*lines)[3] = NULL;
-    size_t n = 0, cap = 0;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            void *p = realloc(lines, cap * sizeof *lines);
-            if (!p) {
-                sqlite3_reset(s);
-                free(lines);
-                e = store__fail(st, DEPOT_E_NOMEM, "out of memory");
-                goto fail;
-            }
-            lines = p;
-        }
-        for (int k = 0; k < 3; k++)
-            lines[n][k] = sqlite3_column_int64(s, k);
-        n++;
-    }
-    sqlite3_reset(s);
-    for (size_t i = 0; i < n && e == DEPOT_OK; i++)
-        e = reserve_line(st, order_id, lines[i][0], lines[i][1], lines[i][2], expires_at);
-    free(lines);
-    if (e != DEPOT_OK)
+    if ((e = store__order_reserve_lines(st, order_id, expires_at)) != DEPOT_OK)
         goto fail;
     if ((e = set_order_status(st, order_id, "reserved")) != DEPOT_OK)
         goto fail;
@@ -258,6 +261,17 @@ static depot_err end_reservations(depot_store *st, sqlite3_stmt *sel, const char
     return e;
 }
 
+depot_err store__order_release_active(depot_store *st, int64_t order_id, int *n)
+{
+    sqlite3_stmt *sel = store__stmt(st,
+        "SELECT id, sku_id, location_id, quantity FROM reservations"
+        " WHERE order_id = ?1 AND status = 'active'");
+    if (!sel)
+        return DEPOT_E_DB;
+    sqlite3_bind_int64(sel, 1, order_id);
+    return end_reservations(st, sel, "released", n);
+}
+
 static depot_err release_order(depot_store *st, int64_t order_id, const char *actor,
                                int cancel)
 {
@@ -273,16 +287,8 @@ static depot_err release_order(depot_store *st, int64_t order_id, const char *ac
         e = store__fail(st, DEPOT_E_STATE, "order %lld is %s", (long long)order_id, status);
         goto fail;
     }
-    sqlite3_stmt *sel = store__stmt(st,
-        "SELECT id, sku_id, location_id, quantity FROM reservations"
-        " WHERE order_id = ?1 AND status = 'active'");
-    if (!sel) {
-        e = DEPOT_E_DB;
-        goto fail;
-    }
-    sqlite3_bind_int64(sel, 1, order_id);
     int n = 0;
-    if ((e = end_reservations(st, sel, "released", &n)) != DEPOT_OK)
+    if ((e = store__order_release_active(st, order_id, &n)) != DEPOT_OK)
         goto fail;
     if ((e = set_order_status(st, order_id, cancel ? "cancelled" : "open")) != DEPOT_OK)
         goto fail;

@@ -18,6 +18,9 @@ struct stmt_slot {
 struct depot_store {
     sqlite3 *db;
     int in_tx;
+    int batch;          /* inside depot_store_batch_begin: operations are savepoints */
+    int busy_timeout_ms;
+    int64_t busy_since_us; /* when the current wait for the write lock began */
     struct stmt_slot cache[STORE_STMT_CACHE];
     char errmsg[256];
 };
@@ -76,6 +79,13 @@ depot_err store__ledger_apply(depot_store *st, int64_t sku_id, int64_t location_
  * "inventory.set" outbox row per channel that maps both the SKU and the location, with
  * available = on_hand - reserved - buffers (never negative). */
 depot_err store__stock_changed(depot_store *st, int64_t sku_id, int64_t location_id);
+
+/* Within a transaction (reserve.c): reserves every line of the order, all or nothing
+ * (DEPOT_E_INSUFFICIENT names the short SKU; the caller rolls back), without touching
+ * the order's status; and ends the order's active reservations as "released" (*n counts
+ * them). Used by the public calls and by channel order ingestion. */
+depot_err store__order_reserve_lines(depot_store *st, int64_t order_id, int64_t expires_at);
+depot_err store__order_release_active(depot_store *st, int64_t order_id, int *n);
 
 /* Within a transaction: writes one outbox row. target is "channel" or "carrier";
  * aggregate groups rows that must go in order (e.g. "order:42"); key is the

@@ -1,12 +1,14 @@
 /* The libwebsockets protocol callback for HTTP and WebSocket connections: builds a
  * web_request from headers, collects the body under its size cap, runs the router, and
- * writes the response without blocking the loop. WebSocket reasons go to ws.c. */
+ * writes the response without blocking the loop -- at once, or later for a handler that
+ * deferred it (webhooks answer after their commit). WebSocket reasons go to ws.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
 #include "vault.h"
 #include "web_int.h"
+#include "webhooks.h"
 
 #define WRITE_CHUNK 16384
 /* A body over the cap but under this is read and thrown away before the 413 is sent:
@@ -157,7 +159,8 @@ static int on_request(struct lws *wsi, struct web_conn *c, const char *uri)
         return 0;
     }
     web_dispatch(&c->req, &c->res);
-    respond(wsi, c);
+    if (!c->res.deferred)
+        respond(wsi, c);
     return 0;
 }
 
@@ -197,8 +200,18 @@ static int on_body_complete(struct lws *wsi, struct web_conn *c)
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
     if (!c->discard_body)
         web_dispatch(&c->req, &c->res);
-    respond(wsi, c);
+    if (!c->res.deferred)
+        respond(wsi, c);
     return 0;
+}
+
+void web_http_resume(struct lws *wsi)
+{
+    struct web_conn *c = lws_wsi_user(wsi);
+    if (!c || !c->res.deferred)
+        return;
+    c->res.deferred = 0;
+    respond(wsi, c);
 }
 
 /* Writes the "Name: value\r\n" lines of res->headers through libwebsockets. */
@@ -291,6 +304,10 @@ int web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
         return on_writeable(wsi, c);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (c && c->res.deferred) {
+            c->res.deferred = 0;
+            web_deferred_abandon(&c->req);
+        }
         if (c)
             conn_reset(c);
         return 0;
@@ -307,8 +324,10 @@ int web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_RECEIVE:
         return 0; /* clients have nothing to say; events flow one way */
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (srv)
+        if (srv) {
+            web_webhooks_completed(srv);
             web_ws_cancel(srv);
+        }
         return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "web_int.h"
+#include "api_sync_status.h"
 
 /* Rationale: label sets are bounded by the route tables (a few dozen names, seven
  * methods, a handful of status codes), so plain arrays searched linearly are enough and
@@ -258,6 +259,11 @@ char *web_metrics_render(const struct web_metrics *m, const struct web_metrics_g
         render_by_status(&t, g->store, "orders", "depot_orders", "Orders by status.");
         render_number(&t, g->store, "database_size_bytes", "depot_database_size_bytes",
                       "Size of the SQLite database file (pages times page size).");
+    }
+    char *sync = web_sync_metrics_text(); /* the outbound worker's series */
+    if (sync) {
+        put(&t, "%s", sync);
+        free(sync);
     }
     put_family(&t, "depot_build_info", "gauge", "Depot's version; the value is always 1.");
     put(&t, "depot_build_info{version=\"");

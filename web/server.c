@@ -7,6 +7,7 @@
 #include <string.h>
 #include "log.h"
 #include "web_int.h"
+#include "webhooks.h"
 
 struct depot_web {
     struct web_server srv;
@@ -14,20 +15,26 @@ struct depot_web {
 };
 
 /* An adopted descriptor's owner, kept as the wsi's opaque user data. */
-struct loop_fd {
+struct depot_loop_fd {
     struct depot_loop_fd_ops ops;
     void *user;
+    struct lws *wsi;
+    int in_readable; /* readable() is running: a stop waits for it to return */
+    int stop;        /* close once readable() returns */
 };
 
 static int raw_fd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                            void *in, size_t len)
 {
-    struct loop_fd *f = lws_get_opaque_user_data(wsi);
+    struct depot_loop_fd *f = lws_get_opaque_user_data(wsi);
     switch (reason) {
     case LWS_CALLBACK_RAW_RX_FILE:
-        if (f && f->ops.readable)
+        if (f && f->ops.readable) {
+            f->in_readable = 1;
             f->ops.readable(f->user);
-        return 0;
+            f->in_readable = 0;
+        }
+        return f && f->stop ? -1 : 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
         if (f) {
             lws_set_opaque_user_data(wsi, NULL);
@@ -76,6 +83,9 @@ static int open_parts(struct web_server *srv, const char *db_path, char *err, si
     srv->rl_login_user = web_ratelimit_new(5.0 / 60, 5, 4096);
     srv->metrics = web_metrics_new();
     srv->events = web_events_new();
+    srv->webhooks = web_webhooks_new(srv, db_path, err, errlen);
+    if (!srv->webhooks)
+        return -1;
     if (!srv->rl_ip || !srv->rl_login_ip || !srv->rl_login_user || !srv->metrics ||
         !srv->events) {
         snprintf(err, errlen, "web: out of memory");
@@ -168,8 +178,11 @@ void depot_web_stop(struct depot_web *w)
     if (!w)
         return;
     struct web_server *srv = &w->srv;
+    web_webhooks_stop(srv->webhooks); /* it wakes the loop: before the context goes */
     if (srv->ctx)
         lws_context_destroy(srv->ctx);
+    web_webhooks_free(srv->webhooks);
+    explicit_bzero(srv->cfg.master_key, sizeof srv->cfg.master_key);
     web_events_free(srv->events);
     web_metrics_free(srv->metrics);
     web_ratelimit_free(srv->rl_ip);
@@ -182,9 +195,15 @@ void depot_web_stop(struct depot_web *w)
 int depot_loop_adopt_fd(struct depot_web *w, int fd, const struct depot_loop_fd_ops *ops,
                         void *user)
 {
-    struct loop_fd *f = calloc(1, sizeof *f);
+    return depot_loop_watch_fd(w, fd, ops, user) ? 0 : -1;
+}
+
+struct depot_loop_fd *depot_loop_watch_fd(struct depot_web *w, int fd,
+                                          const struct depot_loop_fd_ops *ops, void *user)
+{
+    struct depot_loop_fd *f = calloc(1, sizeof *f);
     if (!f)
-        return -1;
+        return NULL;
     f->ops = *ops;
     f->user = user;
     lws_sock_file_fd_type u;
@@ -193,10 +212,19 @@ int depot_loop_adopt_fd(struct depot_web *w, int fd, const struct depot_loop_fd_
                                                  "depot-raw-fd", NULL);
     if (!wsi) {
         free(f);
-        return -1;
+        return NULL;
     }
+    f->wsi = wsi;
     lws_set_opaque_user_data(wsi, f);
-    return 0;
+    return f;
+}
+
+void depot_loop_fd_stop(struct depot_loop_fd *h)
+{
+    if (h->in_readable)
+        h->stop = 1;
+    else
+        lws_set_timeout(h->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_SYNC);
 }
 
 static void timer_fired(lws_sorted_usec_list_t *sul)

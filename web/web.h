@@ -23,6 +23,8 @@ struct depot_web_config {
     double rate_burst;
     int session_ttl;          /* seconds a login session lasts */
     int request_timeout;      /* seconds to receive headers and body (slow clients) */
+    uint8_t master_key[DEPOT_MASTER_KEY_LEN]; /* decrypts channel webhook secrets */
+    int webhook_stale_after;  /* seconds: older Shopify deliveries are flagged stale */
 };
 
 struct depot_web;
@@ -48,13 +50,24 @@ void depot_web_stop(struct depot_web *w);
 /* ---- The event loop, for the rest of the daemon ---------------------------------- */
 
 /* Calls readable(user) on the loop thread whenever fd is readable; closed(user) when the
- * descriptor hangs up or errors (it is not closed for you). Returns 0 or -1. */
+ * descriptor hangs up or errors, after which the loop closes it. Returns 0 or -1. */
 struct depot_loop_fd_ops {
     void (*readable)(void *user);
     void (*closed)(void *user);
 };
 int depot_loop_adopt_fd(struct depot_web *w, int fd, const struct depot_loop_fd_ops *ops,
                         void *user);
+
+/* depot_loop_adopt_fd for a descriptor its owner may stop watching (a serial device that
+ * can be unplugged): returns a handle, or NULL. The loop owns fd from then on and closes
+ * it when the watch ends (adopt a dup() if the descriptor has another owner). */
+struct depot_loop_fd;
+struct depot_loop_fd *depot_loop_watch_fd(struct depot_web *w, int fd,
+                                          const struct depot_loop_fd_ops *ops, void *user);
+/* Ends the watch: the loop closes the descriptor and calls closed(user); the handle is
+ * gone after that. Called from readable(user), this happens right after readable
+ * returns; called elsewhere on the loop thread, before this returns. */
+void depot_loop_fd_stop(struct depot_loop_fd *h);
 
 /* A one-shot timer on the loop thread; re-arm from its callback for periodic work. The
  * struct must stay alive while scheduled. */

@@ -106,6 +106,7 @@ struct web_response {
     size_t body_len;
     char headers[1536];        /* extra "Name: value\r\n" lines */
     size_t headers_len;
+    int deferred;              /* the handler answers later through web_http_resume() */
 };
 
 /* Sets a JSON response; takes ownership of doc. */
@@ -149,10 +150,12 @@ extern const struct web_route web_routes_stock[];   /* api_stock.c */
 extern const struct web_route web_routes_orders[];  /* api_orders.c */
 extern const struct web_route web_routes_sync[];    /* api_sync.c: outbox, inbox */
 extern const struct web_route web_routes_admin[];   /* api_admin.c: users, tokens, audit */
+extern const struct web_route web_routes_webhooks[]; /* webhook_*.c: Shopify, WooCommerce */
 
 /* ---- Server state ----------------------------------------------------------------- */
 
 struct web_ratelimit;  /* ratelimit.c */
+struct web_webhooks;   /* webhooks.c */
 struct web_metrics;    /* metrics.c */
 struct web_events;     /* events.c: WebSocket clients and their queues */
 
@@ -168,6 +171,7 @@ struct web_server {
     struct web_events *events;
     char ui_root[4096];              /* realpath of cfg.ui_dir, "" if none */
     int ready;                       /* /readyz: store open and migrated */
+    struct web_webhooks *webhooks;   /* webhooks.c: deliveries waiting for their commit */
 };
 
 /* ---- Authentication (auth.c) ------------------------------------------------------ */
@@ -292,6 +296,15 @@ const struct web_route *web_route_find(struct web_request *req, int *path_matche
 size_t web_body_limit(struct web_server *srv, const struct web_route *route);
 
 double web_now(void); /* monotonic seconds */
+
+/* ---- Deferred answers (http.c, webhooks.c) ----------------------------------------- */
+
+/* A handler that sets res->deferred leaves the connection waiting; it later fills res
+ * and calls web_http_resume(wsi) on the loop thread to send it. If the client goes
+ * away first, http.c calls web_deferred_abandon(req) before the request's memory is
+ * reset, and the handler must not touch req, res or wsi again. */
+void web_http_resume(struct lws *wsi);
+void web_deferred_abandon(struct web_request *req);
 
 /* ---- The libwebsockets glue (http.c) and TLS material (tls.c) --------------------- */
 

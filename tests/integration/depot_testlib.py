@@ -330,3 +330,103 @@ class Depotd:
             self.stop()
         elif self.proc.poll() is None:
             self._kill()
+
+
+# ---- Serial devices on pseudo-terminals ------------------------------------------------
+
+TEST_BIN_DIR = os.environ.get("DEPOT_TEST_BIN_DIR",
+                              os.path.join(os.path.dirname(BIN_DIR), "tests", "bin"))
+
+
+def _asan_runtime(binary):
+    """The ASan runtime library a binary is linked with (from ldd), or None."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        name, _, rest = line.strip().partition(" => ")
+        if name.startswith("libasan.so") and rest:
+            return rest.split(" (")[0].strip()
+    return None
+
+
+def pty_shim_env(binary="depotd", env=None):
+    """env (a dict for clean_env / Depotd(env=...)) plus LD_PRELOAD of the test-only
+    PTY shim (tests/pty_shim), so the binary's libserialport accepts pseudo-terminals.
+    For an ASan build the ASan runtime must be preloaded first (ASan refuses to start
+    otherwise); this finds it with ldd, so the same call works for every build type."""
+    shim = os.path.join(TEST_BIN_DIR, "libdepot_pty_shim.so")
+    if not os.path.exists(shim):
+        raise FileNotFoundError(f"{shim} not built (target depot_pty_shim)")
+    preload = [shim]
+    asan = _asan_runtime(bin_path(binary))
+    if asan:
+        preload.insert(0, asan)
+    out = dict(env or {})
+    out["LD_PRELOAD"] = " ".join(preload)
+    return out
+
+
+class Pty:
+    """A pseudo-terminal standing in for a serial device. The test holds the master end;
+    the slave is published at `link` (a symlink, as /dev/serial/by-id/... is) for depotd
+    to open through libserialport (run depotd with pty_shim_env()). The slave starts in
+    raw mode so nothing is echoed or translated before depotd configures it.
+
+    unplug() closes the master, so depotd sees the device vanish (POLLHUP, read() 0,
+    EIO) and removes the link; plug() creates a new PTY at the same link (a replug)."""
+
+    def __init__(self, link):
+        self.link = link
+        self.master = None
+        self.slave_name = None
+        self.plug()
+
+    def plug(self):
+        import tty
+        if self.master is not None:
+            raise AssertionError("already plugged")
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        self.slave_name = os.ttyname(slave)
+        os.close(slave)
+        self.master = master
+        tmp = self.link + ".new"
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(self.slave_name, tmp)
+        os.replace(tmp, self.link)
+        return self
+
+    def write(self, data):
+        """Writes bytes (or str, as UTF-8) as if the device sent them."""
+        if isinstance(data, str):
+            data = data.encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.master, view):]
+
+    def read(self, timeout=5.0, size=65536):
+        """Bytes the host sent to the device within timeout (b"" if none)."""
+        import select
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            return os.read(self.master, size)
+        except OSError:  # EIO: nobody has the slave open
+            return b""
+
+    def unplug(self):
+        if self.master is not None:
+            os.close(self.master)
+            self.master = None
+        if os.path.lexists(self.link):
+            os.unlink(self.link)
+
+    def close(self):
+        self.unplug()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -193,8 +193,10 @@ class DebPackageTest(unittest.TestCase):
         probe = ('source "$1"; COMP_WORDS=(depotctl "$2" "$3"); COMP_CWORD=$(( $# - 1 )); '
                  '[ -z "$3" ] && COMP_WORDS=(depotctl "$2") && COMP_CWORD=1; '
                  '_depotctl; printf "%s\\n" "${COMPREPLY[@]}"')
-        p = run("bash", "-c", probe, "probe", script, "st", "")
+        p = run("bash", "-c", probe, "probe", script, "sto", "")
         self.assertEqual(p.stdout.split(), ["stock"], p.stderr)
+        p = run("bash", "-c", probe, "probe", script, "st", "")
+        self.assertEqual(sorted(p.stdout.split()), ["station", "stock"], p.stderr)
         p = run("bash", "-c", probe, "probe", script, "order", "re")
         self.assertEqual(sorted(p.stdout.split()), ["release", "reserve"], p.stderr)
 

@@ -1,0 +1,163 @@
+#!/bin/sh
+# Webhook benchmark: wrk POSTs signed Shopify orders/create deliveries (a unique
+# X-Shopify-Webhook-Id and X-Shopify-Event-Id each) to depotd, which verifies the HMAC and
+# commits every delivery to the inbox (synchronous=FULL, group commit) before its 200;
+# against nginx's `return 200` on the same box in the same run. Prints acknowledgements/s,
+# p99 and the ratios to nginx, then checks that every 200 is in the inbox.
+# Usage: bench/webhooks/run.sh [BUILD_DIR]
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD_DIR=${1:-$ROOT/build}
+DURATION=${DURATION:-10s}
+THREADS=2
+CONNECTIONS=${CONNECTIONS:-32}
+SECRET=bench-webhook-secret
+SHOP=bench.myshopify.com
+
+for tool in wrk nginx sqlite3 curl openssl; do
+    command -v $tool >/dev/null 2>&1 || [ -x /usr/sbin/$tool ] || {
+        echo "bench: $tool is missing (apt-get install wrk nginx sqlite3 curl openssl)" >&2
+        exit 1
+    }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ ! -x "$BUILD_DIR/bin/depotd" ]; then
+    echo "bench: $BUILD_DIR/bin/depotd not built; run 'make build' first" >&2
+    exit 1
+fi
+if grep -q '^CMAKE_BUILD_TYPE:STRING=Asan' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
+    echo "bench: $BUILD_DIR is a sanitizer build; use a RelWithDebInfo build" >&2
+    exit 1
+fi
+
+TMP=$(mktemp -d /tmp/depot-bench-webhooks.XXXXXX)
+NGINX_PID=""
+DEPOTD_PID=""
+cleanup() {
+    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+    [ -n "$DEPOTD_PID" ] && kill "$DEPOTD_PID" 2>/dev/null && wait "$DEPOTD_PID" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_http() {
+    i=0
+    until curl -s -o /dev/null "$1"; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && { echo "bench: $1 did not come up" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+# ---- nginx: one worker, `return 200` -----------------------------------------------
+NGINX_PORT=$(free_port)
+mkdir -p "$TMP/nginx/logs"
+cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / { return 200 "ok\n"; }
+    }
+}
+EOF
+"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' &
+NGINX_PID=$!
+wait_http "http://127.0.0.1:$NGINX_PORT/"
+
+# ---- depotd with one Shopify channel -------------------------------------------------
+DATA="$TMP/data"
+CTL="$BUILD_DIR/bin/depotctl"
+export DEPOT_MASTER_KEY_FILE="$TMP/master.key"
+head -c 32 /dev/urandom >"$DEPOT_MASTER_KEY_FILE"
+chmod 600 "$DEPOT_MASTER_KEY_FILE"
+"$CTL" --data-dir "$DATA" init >/dev/null
+printf 'sku,name,gtin,location,on_hand\nIPOD2008BLACK,iPod,,MAIN,100000000\n' >"$TMP/stock.csv"
+"$CTL" --data-dir "$DATA" stock import "$TMP/stock.csv" >/dev/null
+"$CTL" --data-dir "$DATA" channel add shopify --shop $SHOP --token shpat_bench \
+    --webhook-secret $SECRET >/dev/null
+DEPOTD_PORT=$(free_port)
+printf 'rate_limit = 1000000\nrate_burst = 1000000\nlog_level = warn\n' >"$TMP/depotd.conf"
+"$BUILD_DIR/bin/depotd" --data-dir "$DATA" --listen "127.0.0.1:$DEPOTD_PORT" \
+    --config "$TMP/depotd.conf" 2>"$TMP/depotd.log" &
+DEPOTD_PID=$!
+wait_http "http://127.0.0.1:$DEPOTD_PORT/healthz"
+
+# ---- the signed body and the wrk script ------------------------------------------------
+BODY="$TMP/order.json"
+python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))), end="")' \
+    "$ROOT/tests/fixtures/shopify/orders_create.json" >"$BODY"
+export DEPOT_BENCH_BODY="$BODY" DEPOT_BENCH_SHOP="$SHOP"
+DEPOT_BENCH_HMAC=$(openssl dgst -sha256 -hmac "$SECRET" -binary <"$BODY" | base64)
+export DEPOT_BENCH_HMAC
+# Every request is a new delivery: thread-unique webhook and event ids.
+cat >"$TMP/webhook.lua" <<'EOF'
+local threads = 0
+function setup(thread)
+    threads = threads + 1
+    thread:set("tid", threads)
+end
+function init(args)
+    local f = io.open(os.getenv("DEPOT_BENCH_BODY"), "rb")
+    body = f:read("*a")
+    f:close()
+    n = 0
+end
+function request()
+    n = n + 1
+    local id = tid .. "-" .. n
+    return wrk.format("POST", "/webhooks/shopify", {
+        ["Content-Type"] = "application/json",
+        ["X-Shopify-Topic"] = "orders/create",
+        ["X-Shopify-Shop-Domain"] = os.getenv("DEPOT_BENCH_SHOP"),
+        ["X-Shopify-Hmac-Sha256"] = os.getenv("DEPOT_BENCH_HMAC"),
+        ["X-Shopify-Webhook-Id"] = "bench-" .. id,
+        ["X-Shopify-Event-Id"] = "event-" .. id,
+        ["X-Shopify-Triggered-At"] = "2030-01-01T00:00:00Z",
+    }, body)
+end
+EOF
+
+run() {
+    echo "bench: $1 ($DURATION, $THREADS threads, $CONNECTIONS connections)" >&2
+    wrk -t$THREADS -c"$CONNECTIONS" -d"$DURATION" --latency ${3:+-s "$3"} "$2" >"$TMP/$1.txt"
+}
+rps() { awk '/^Requests\/sec:/ {print $2}' "$TMP/$1.txt"; }
+total() { awk '/requests in/ {print $1}' "$TMP/$1.txt"; }
+p99() {
+    awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+        if (u == "us") v /= 1000; else if (u == "s") v *= 1000; printf "%.2f", v }' \
+        "$TMP/$1.txt"
+}
+errors() {
+    awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {n += 1} END {print n + 0}' \
+        "$TMP/$1.txt"
+}
+
+run nginx "http://127.0.0.1:$NGINX_PORT/" "$TMP/webhook.lua"
+run webhook "http://127.0.0.1:$DEPOTD_PORT" "$TMP/webhook.lua"
+
+STORED=$(sqlite3 "$DATA/depot.db" "SELECT count(*) FROM inbox")
+printf '\n%-40s %12s %10s %12s %12s %8s\n' "" "requests/s" "p99 ms" "rps/nginx" \
+    "p99/nginx" "errors"
+for name in nginx webhook; do
+    case $name in
+    nginx) label="nginx return 200 (same POSTs)" ;;
+    webhook) label="depotd POST /webhooks/shopify" ;;
+    esac
+    printf '%-40s %12s %10s %12s %12s %8s\n' "$label" "$(rps $name)" "$(p99 $name)" \
+        "$(awk -v a="$(rps $name)" -v b="$(rps nginx)" 'BEGIN {printf "%.3f", a / b}')" \
+        "$(awk -v a="$(p99 $name)" -v b="$(p99 nginx)" 'BEGIN {printf "%.1f", a / b}')" \
+        "$(errors $name)"
+done
+ACKED=$(($(total webhook) - $(errors webhook)))
+echo "(acknowledged: about $ACKED; stored in the inbox: $STORED)"
+[ "$STORED" -ge "$ACKED" ] || { echo "bench: fewer deliveries stored than acknowledged" >&2; exit 1; }

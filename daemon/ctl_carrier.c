@@ -1,0 +1,332 @@
+/* depotctl's carrier and OAuth app commands: add a FedEx/UPS/DHL account with its client
+ * credentials sealed in the vault, list carriers (never their secrets), test one by
+ * getting a token through the token service (its expiry is printed, never the token),
+ * track or void a shipment at the carrier, and set the Shopify app's credentials used
+ * by the OAuth install. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "carrier.h"
+#include "carriers.h"
+#include "ctl.h"
+#include "token_service.h"
+
+#define SECRET_LINE_MAX 4096
+
+/* Replaces every "-" among vals[0..n) with the next line of stdin into buf[i]. */
+static int read_stdin_secrets(const char **vals, int n, char (*buf)[SECRET_LINE_MAX],
+                              const char **err)
+{
+    for (int i = 0; i < n; i++) {
+        if (!vals[i] || strcmp(vals[i], "-") != 0)
+            continue;
+        if (!fgets(buf[i], SECRET_LINE_MAX, stdin)) {
+            *err = "a secret given as '-' is missing on stdin (one line each, in the order "
+                   "of the options' help)";
+            return -1;
+        }
+        size_t len = strlen(buf[i]);
+        if (len > 0 && buf[i][len - 1] == '\n')
+            buf[i][--len] = '\0';
+        else if (len == SECRET_LINE_MAX - 1) {
+            *err = "a secret on stdin is too long";
+            return -1;
+        }
+        if (len > 0 && buf[i][len - 1] == '\r')
+            buf[i][--len] = '\0';
+        vals[i] = buf[i];
+    }
+    return 0;
+}
+
+enum { SEC_ID, SEC_SECRET, SEC_USER, SEC_PASSWORD, SEC_COUNT };
+
+int ctl__carrier_add(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"client-id", required_argument, NULL, 'i'},
+        {"client-secret", required_argument, NULL, 's'},
+        {"username", required_argument, NULL, 'u'},
+        {"password", required_argument, NULL, 'p'},
+        {"account", required_argument, NULL, 'a'},
+        {"api-base", required_argument, NULL, 'b'},
+        {"token-url", required_argument, NULL, 't'},
+        {"name", required_argument, NULL, 'n'},
+        {"config", required_argument, NULL, 'c'},
+        {0},
+    };
+    struct depot_carrier_in in = {0};
+    const char *sec[SEC_COUNT] = {0}, *err;
+    char (*buf)[SECRET_LINE_MAX] = NULL;
+    uint8_t key[DEPOT_MASTER_KEY_LEN];
+    depot_store *st = NULL;
+    int64_t id = 0;
+    int o, rc;
+    while ((o = ctl__getopt(c, argc, argv, opts)) > 0) {
+        switch (o) {
+        case 'i': sec[SEC_ID] = optarg; break;
+        case 's': sec[SEC_SECRET] = optarg; break;
+        case 'u': sec[SEC_USER] = optarg; break;
+        case 'p': sec[SEC_PASSWORD] = optarg; break;
+        case 'a': in.account = optarg; break;
+        case 'b': in.api_base = optarg; break;
+        case 't': in.token_url = optarg; break;
+        case 'n': in.name = optarg; break;
+        case 'c': in.config_json = optarg; break;
+        }
+    }
+    if (o < 0)
+        return ctl__opts_exit(o);
+    if (ctl__positional(c, argc, argv, 1) != 0)
+        return CTL_EXIT_USAGE;
+    in.kind = argv[optind];
+    if (strcmp(in.kind, "fedex") != 0 && strcmp(in.kind, "ups") != 0 &&
+        strcmp(in.kind, "dhl") != 0)
+        return ctl__usage_error(c, "carrier kind must be fedex, ups or dhl, not '%s'", in.kind);
+    if (!sec[SEC_ID] || !sec[SEC_SECRET])
+        return ctl__usage_error(c, "a carrier needs --client-id and --client-secret");
+    if (strcmp(in.kind, "dhl") == 0 ? !sec[SEC_USER] || !sec[SEC_PASSWORD]
+                                     : sec[SEC_USER] || sec[SEC_PASSWORD])
+        return ctl__usage_error(c, "--username and --password are for dhl (Parcel DE "
+                                   "password grant), where both are required");
+    if (!(buf = calloc(SEC_COUNT, sizeof *buf)))
+        return ctl__fail(c, DEPOT_E_NOMEM, "out of memory");
+    if (read_stdin_secrets(sec, SEC_COUNT, buf, &err) != 0) {
+        rc = ctl__fail(c, DEPOT_E_INVALID, "%s", err);
+        goto out;
+    }
+    in.client_id = sec[SEC_ID];
+    in.client_secret = sec[SEC_SECRET];
+    in.username = sec[SEC_USER];
+    in.password = sec[SEC_PASSWORD];
+    if ((rc = ctl__master_key(c, key)) != CTL_EXIT_OK ||
+        (rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
+        goto out;
+    depot_err e = depot_carrier_add(st, key, &in, c->actor, &id);
+    struct depot_carrier cr;
+    if (e == DEPOT_OK)
+        e = depot_carrier_get(st, id, &cr);
+    if (e != DEPOT_OK) {
+        rc = ctl__store_fail(c, st, e);
+        goto out;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "id", (double)id);
+    cJSON_AddStringToObject(doc, "kind", cr.kind);
+    cJSON_AddStringToObject(doc, "name", cr.name);
+    cJSON_AddStringToObject(doc, "api_base", cr.api_base);
+    rc = ctl__done(c, doc, "carrier %lld: %s %s%s%s", (long long)id, cr.kind, cr.name,
+                   cr.api_base[0] ? " via " : "", cr.api_base);
+out:
+    depot_store_close(st);
+    explicit_bzero(key, sizeof key);
+    if (buf)
+        explicit_bzero(buf, SEC_COUNT * sizeof *buf);
+    free(buf);
+    return rc;
+}
+
+int ctl__carrier_list(struct ctl *c, int argc, char **argv)
+{
+    depot_store *st;
+    cJSON *doc, *it;
+    int rc = ctl__plain_args(c, argc, argv, 0);
+    if (rc != CTL_GO)
+        return rc;
+    if ((rc = ctl__open(c, 1, &st)) != CTL_EXIT_OK)
+        return rc;
+    depot_err e = depot_carrier_list_json(st, &doc);
+    if (e != DEPOT_OK) {
+        rc = ctl__store_fail(c, st, e);
+        depot_store_close(st);
+        return rc;
+    }
+    depot_store_close(st);
+    if (c->json)
+        return ctl__done(c, doc, "%s", "");
+    printf("%-4s %-6s %-20s %-12s %s\n", "ID", "KIND", "NAME", "ACCOUNT", "API BASE");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
+        const char *base = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "api_base"));
+        printf("%-4.0f %-6s %-20s %-12s %s\n",
+               cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")),
+               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "kind")),
+               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name")),
+               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "account")),
+               base && base[0] ? base : "(carrier)");
+    }
+    cJSON_Delete(doc);
+    return CTL_EXIT_OK;
+}
+
+/* Opens the store and the named carrier for a command that talks to it. */
+static int open_carrier(struct ctl *c, const char *name, uint8_t key[DEPOT_MASTER_KEY_LEN],
+                        depot_store **st, struct depot_carrier *cr)
+{
+    int rc;
+    *st = NULL;
+    if ((rc = ctl__master_key(c, key)) != CTL_EXIT_OK || (rc = ctl__open(c, 0, st)) != CTL_EXIT_OK)
+        return rc;
+    depot_err e = depot_carrier_find(*st, name, cr);
+    if (e != DEPOT_OK)
+        return ctl__store_fail(c, *st, e);
+    return CTL_EXIT_OK;
+}
+
+int ctl__carrier_test(struct ctl *c, int argc, char **argv)
+{
+    uint8_t key[DEPOT_MASTER_KEY_LEN];
+    char owner[DEPOT_TOKEN_OWNER_MAX], err[TOKEN_ERROR_MAX + 64], when[32];
+    struct depot_carrier cr;
+    depot_store *st = NULL;
+    char *token = NULL;
+    int64_t expires_at = 0;
+    int rc = ctl__plain_args(c, argc, argv, 1);
+    if (rc != CTL_GO)
+        return rc;
+    if ((rc = open_carrier(c, argv[optind], key, &st, &cr)) != CTL_EXIT_OK)
+        goto out;
+    snprintf(owner, sizeof owner, "carrier:%lld", (long long)cr.id);
+    struct token_service_ctx cx = {.st = st, .key = key, .actor = c->actor};
+    depot_err e = token_service_get(&cx, owner, &token, &expires_at, err, sizeof err);
+    if (e != DEPOT_OK) {
+        rc = ctl__fail(c, e, "carrier %s: %s", cr.name, err);
+        goto out;
+    }
+    time_t t = (time_t)expires_at;
+    struct tm tm;
+    if (expires_at)
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "carrier", cr.name);
+    cJSON_AddStringToObject(doc, "kind", cr.kind);
+    if (expires_at) {
+        cJSON_AddNumberToObject(doc, "expires_at", (double)expires_at);
+        cJSON_AddNumberToObject(doc, "expires_in", (double)(expires_at - time(NULL)));
+    } else {
+        cJSON_AddNullToObject(doc, "expires_at");
+    }
+    rc = ctl__done(c, doc, "carrier %s: token OK, expires %s", cr.name,
+                   expires_at ? when : "never");
+out:
+    if (token)
+        explicit_bzero(token, strlen(token));
+    free(token);
+    depot_store_close(st);
+    explicit_bzero(key, sizeof key);
+    return rc;
+}
+
+int ctl__carrier_track(struct ctl *c, int argc, char **argv)
+{
+    uint8_t key[DEPOT_MASTER_KEY_LEN];
+    struct depot_carrier cr;
+    struct carrier_track tr;
+    depot_store *st = NULL;
+    int rc = ctl__plain_args(c, argc, argv, 2);
+    if (rc != CTL_GO)
+        return rc;
+    if ((rc = open_carrier(c, argv[optind], key, &st, &cr)) != CTL_EXIT_OK)
+        goto out;
+    struct carrier_ctx cx;
+    carrier_ctx_init(&cx, st, key, &cr, c->actor);
+    depot_err e = carrier_track(&cx, argv[optind + 1], &tr);
+    if (e != DEPOT_OK) {
+        rc = ctl__fail(c, e, "carrier %s: %s", cr.name, cx.error);
+        goto out;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "carrier", cr.name);
+    cJSON_AddStringToObject(doc, "tracking_number", argv[optind + 1]);
+    cJSON_AddStringToObject(doc, "status", tr.status);
+    cJSON_AddStringToObject(doc, "description", tr.description);
+    rc = ctl__done(c, doc, "%s %s: %s (%s)", cr.name, argv[optind + 1], tr.status,
+                   tr.description);
+out:
+    depot_store_close(st);
+    explicit_bzero(key, sizeof key);
+    return rc;
+}
+
+int ctl__carrier_void(struct ctl *c, int argc, char **argv)
+{
+    uint8_t key[DEPOT_MASTER_KEY_LEN];
+    struct depot_carrier cr;
+    depot_store *st = NULL;
+    int rc = ctl__plain_args(c, argc, argv, 2);
+    if (rc != CTL_GO)
+        return rc;
+    if ((rc = open_carrier(c, argv[optind], key, &st, &cr)) != CTL_EXIT_OK)
+        goto out;
+    struct carrier_ctx cx;
+    carrier_ctx_init(&cx, st, key, &cr, c->actor);
+    depot_err e = carrier_cancel(&cx, argv[optind + 1]);
+    if (e != DEPOT_OK) {
+        rc = ctl__fail(c, e, "carrier %s: %s", cr.name, cx.error);
+        goto out;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "carrier", cr.name);
+    cJSON_AddStringToObject(doc, "tracking_number", argv[optind + 1]);
+    cJSON_AddBoolToObject(doc, "voided", 1);
+    rc = ctl__done(c, doc, "%s %s: voided", cr.name, argv[optind + 1]);
+out:
+    depot_store_close(st);
+    explicit_bzero(key, sizeof key);
+    return rc;
+}
+
+int ctl__app_set(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"client-id", required_argument, NULL, 'i'},
+        {"client-secret", required_argument, NULL, 's'},
+        {"scopes", required_argument, NULL, 'S'},
+        {0},
+    };
+    const char *sec[2] = {0}, *scopes = NULL, *err;
+    char (*buf)[SECRET_LINE_MAX] = NULL;
+    uint8_t key[DEPOT_MASTER_KEY_LEN];
+    depot_store *st = NULL;
+    int o, rc;
+    while ((o = ctl__getopt(c, argc, argv, opts)) > 0) {
+        switch (o) {
+        case 'i': sec[0] = optarg; break;
+        case 's': sec[1] = optarg; break;
+        case 'S': scopes = optarg; break;
+        }
+    }
+    if (o < 0)
+        return ctl__opts_exit(o);
+    if (ctl__positional(c, argc, argv, 1) != 0)
+        return CTL_EXIT_USAGE;
+    if (strcmp(argv[optind], "shopify") != 0)
+        return ctl__usage_error(c, "app platform must be shopify, not '%s'", argv[optind]);
+    if (!sec[0] || !sec[1] || !scopes)
+        return ctl__usage_error(c, "app set shopify takes --client-id, --client-secret and "
+                                   "--scopes");
+    if (!(buf = calloc(2, sizeof *buf)))
+        return ctl__fail(c, DEPOT_E_NOMEM, "out of memory");
+    if (read_stdin_secrets(sec, 2, buf, &err) != 0) {
+        rc = ctl__fail(c, DEPOT_E_INVALID, "%s", err);
+        goto out;
+    }
+    if ((rc = ctl__master_key(c, key)) != CTL_EXIT_OK ||
+        (rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
+        goto out;
+    depot_err e = depot_oauth_app_set(st, key, "shopify", sec[0], sec[1], scopes, c->actor);
+    if (e != DEPOT_OK) {
+        rc = ctl__store_fail(c, st, e);
+        goto out;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "app", "shopify");
+    cJSON_AddStringToObject(doc, "scopes", scopes);
+    rc = ctl__done(c, doc, "shopify app set (scopes %s)", scopes);
+out:
+    depot_store_close(st);
+    explicit_bzero(key, sizeof key);
+    if (buf)
+        explicit_bzero(buf, 2 * sizeof *buf);
+    free(buf);
+    return rc;
+}

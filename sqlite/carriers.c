@@ -1,0 +1,329 @@
+/* Carrier accounts, store side: adding FedEx/UPS/DHL accounts with their client
+ * credentials sealed in the vault, finding and listing them (never their secrets). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "carriers.h"
+#include "store_int.h"
+
+#define CREDENTIAL_MAX 4096
+
+static const char *const credential_fields[] = {
+    "client_id", "client_secret", "username", "password", NULL,
+};
+
+static int valid_kind(const char *k)
+{
+    return k && (strcmp(k, "fedex") == 0 || strcmp(k, "ups") == 0 || strcmp(k, "dhl") == 0);
+}
+
+/* An http(s) URL without user info or fragment (libcurl parses it). */
+static int valid_url(const char *in)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *extra = NULL;
+    int ok = 0;
+    if (u && in && strlen(in) <= DEPOT_CARRIER_URL_MAX &&
+        curl_url_set(u, CURLUPART_URL, in, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0))
+        ok = curl_url_get(u, CURLUPART_USER, &extra, 0) != CURLUE_OK &&
+             curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) != CURLUE_OK;
+    curl_free(scheme);
+    curl_free(extra);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* config: an object with only known members, each a string or (shipper) an object. */
+static const char *bad_config(const char *json)
+{
+    static const char *const known[] = {"shipper", "service", "profile", "billing_number",
+                                        NULL};
+    if (!json)
+        return NULL;
+    if (strlen(json) >= sizeof(((struct depot_carrier *)0)->config))
+        return "carrier config is longer than 1023 bytes";
+    cJSON *doc = cJSON_ParseWithOpts(json, NULL, 1), *m;
+    const char *why = doc && cJSON_IsObject(doc) ? NULL : "carrier config must be a JSON object";
+    cJSON *members = why ? NULL : doc;
+    cJSON_ArrayForEach(m, members) {
+        int ok = 0;
+        for (int i = 0; known[i]; i++)
+            ok |= strcmp(m->string, known[i]) == 0;
+        if (!ok)
+            why = "carrier config members are shipper, service, profile, billing_number";
+        else if (strcmp(m->string, "shipper") == 0 ? !cJSON_IsObject(m) : !cJSON_IsString(m))
+            why = "carrier config: shipper is an object, the others strings";
+    }
+    cJSON_Delete(doc);
+    return why;
+}
+
+static const char *credential_value(const struct depot_carrier_in *in, int f)
+{
+    switch (f) {
+    case 0: return in->client_id;
+    case 1: return in->client_secret;
+    case 2: return in->username;
+    default: return in->password;
+    }
+}
+
+static depot_err validate(depot_store *st, const struct depot_carrier_in *in, const char *name)
+{
+    const char *why;
+    if (!valid_kind(in->kind))
+        return store__fail(st, DEPOT_E_INVALID, "carrier kind must be fedex, ups or dhl");
+    if (!store__valid_code(name, DEPOT_CARRIER_NAME_MAX))
+        return store__fail(st, DEPOT_E_INVALID, "carrier name must be 1..%d printable characters",
+                           DEPOT_CARRIER_NAME_MAX);
+    if (in->account && in->account[0] &&
+        !store__valid_code(in->account, DEPOT_CARRIER_ACCOUNT_MAX))
+        return store__fail(st, DEPOT_E_INVALID, "account number must be 1..%d printable "
+                           "characters", DEPOT_CARRIER_ACCOUNT_MAX);
+    if (in->api_base && in->api_base[0] && !valid_url(in->api_base))
+        return store__fail(st, DEPOT_E_INVALID, "api base must be an http(s) URL");
+    if (in->token_url && in->token_url[0] && !valid_url(in->token_url))
+        return store__fail(st, DEPOT_E_INVALID, "token url must be an http(s) URL");
+    if ((why = bad_config(in->config_json)))
+        return store__fail(st, DEPOT_E_INVALID, "%s", why);
+    for (int f = 0; credential_fields[f]; f++) {
+        const char *v = credential_value(in, f);
+        if (v && strlen(v) > CREDENTIAL_MAX)
+            return store__fail(st, DEPOT_E_INVALID, "%s is longer than %d bytes",
+                               credential_fields[f], CREDENTIAL_MAX);
+    }
+    if (!in->client_id || !in->client_id[0] || !in->client_secret || !in->client_secret[0])
+        return store__fail(st, DEPOT_E_INVALID, "a carrier needs its client id and secret");
+    if (strcmp(in->kind, "dhl") == 0 &&
+        (!in->username || !in->username[0] || !in->password || !in->password[0]))
+        return store__fail(st, DEPOT_E_INVALID, "dhl (Parcel DE) also needs the business "
+                           "customer portal username and password");
+    return DEPOT_OK;
+}
+
+/* Within a transaction: drops the cached token of a carrier whose credentials changed. */
+static depot_err forget_token(depot_store *st, int64_t id)
+{
+    char owner[DEPOT_TOKEN_OWNER_MAX], secret[64];
+    snprintf(owner, sizeof owner, "carrier:%lld", (long long)id);
+    snprintf(secret, sizeof secret, "carrier/%lld/token", (long long)id);
+    sqlite3_stmt *a = store__stmt(st, "DELETE FROM token_cache WHERE owner = ?1");
+    sqlite3_stmt *b = store__stmt(st, "DELETE FROM secrets WHERE name = ?1");
+    if (!a || !b)
+        return DEPOT_E_DB;
+    sqlite3_bind_text(a, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(b, 1, secret, -1, SQLITE_STATIC);
+    depot_err e = store__step_done(st, a);
+    return e == DEPOT_OK ? store__step_done(st, b) : e;
+}
+
+depot_err depot_carrier_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                            const struct depot_carrier_in *in, const char *actor,
+                            int64_t *id_out)
+{
+    const char *name = in->name && in->name[0] ? in->name : in->kind;
+    char secret[64], entity[32], detail[64];
+    int64_t id = 0;
+    depot_err e;
+
+    store__clear_error(st);
+    if ((e = validate(st, in, name)) != DEPOT_OK)
+        return e;
+    if ((e = store__begin(st)) != DEPOT_OK)
+        return e;
+    sqlite3_stmt *s = store__stmt(st,
+        "INSERT INTO carriers (kind, name, account, api_base, token_url, config, created_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, '{}'), ?7)"
+        " ON CONFLICT (name) DO UPDATE SET account = excluded.account,"
+        " api_base = excluded.api_base, token_url = excluded.token_url,"
+        " config = coalesce(?6, carriers.config)"
+        " WHERE carriers.kind = excluded.kind RETURNING id");
+    if (!s) {
+        store__rollback(st);
+        return DEPOT_E_DB;
+    }
+    sqlite3_bind_text(s, 1, in->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+    if (in->account && in->account[0])
+        sqlite3_bind_text(s, 3, in->account, -1, SQLITE_STATIC);
+    if (in->api_base && in->api_base[0])
+        sqlite3_bind_text(s, 4, in->api_base, -1, SQLITE_STATIC);
+    if (in->token_url && in->token_url[0])
+        sqlite3_bind_text(s, 5, in->token_url, -1, SQLITE_STATIC);
+    if (in->config_json)
+        sqlite3_bind_text(s, 6, in->config_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, store__now());
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        e = store__fail(st, DEPOT_E_CONFLICT, "a carrier of another kind is named %s", name);
+    else if (rc != SQLITE_ROW)
+        e = store__dberr(st, "add carrier");
+    for (int f = 0; e == DEPOT_OK && credential_fields[f]; f++) {
+        const char *v = credential_value(in, f);
+        int replaced;
+        snprintf(secret, sizeof secret, "carrier/%lld/%s", (long long)id, credential_fields[f]);
+        if (v && v[0])
+            e = store__secret_write(st, key, secret, (const uint8_t *)v, strlen(v), &replaced);
+    }
+    if (e == DEPOT_OK)
+        e = forget_token(st, id);
+    if (e == DEPOT_OK) {
+        snprintf(entity, sizeof entity, "carrier:%lld", (long long)id);
+        snprintf(detail, sizeof detail, "{\"kind\":\"%s\"}", in->kind);
+        e = store__audit(st, actor, "CHANNEL_CONNECTED", entity, detail);
+    }
+    if (e == DEPOT_OK)
+        e = store__commit(st);
+    if (e != DEPOT_OK) {
+        store__rollback(st);
+        return e;
+    }
+    if (id_out)
+        *id_out = id;
+    return DEPOT_OK;
+}
+
+static void copy_text(char *dst, size_t cap, const unsigned char *src)
+{
+    snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+#define CARRIER_COLUMNS "id, kind, name, account, api_base, token_url, config, enabled"
+
+static void carrier_from_row(sqlite3_stmt *s, struct depot_carrier *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(s, 0);
+    copy_text(out->kind, sizeof out->kind, sqlite3_column_text(s, 1));
+    copy_text(out->name, sizeof out->name, sqlite3_column_text(s, 2));
+    copy_text(out->account, sizeof out->account, sqlite3_column_text(s, 3));
+    copy_text(out->api_base, sizeof out->api_base, sqlite3_column_text(s, 4));
+    copy_text(out->token_url, sizeof out->token_url, sqlite3_column_text(s, 5));
+    copy_text(out->config, sizeof out->config, sqlite3_column_text(s, 6));
+    out->enabled = sqlite3_column_int(s, 7);
+}
+
+static depot_err fetch(depot_store *st, sqlite3_stmt *s, struct depot_carrier *out,
+                       const char *what)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        carrier_from_row(s, out);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return store__fail(st, DEPOT_E_NOT_FOUND, "unknown carrier %s", what);
+    return rc == SQLITE_ROW ? DEPOT_OK : store__dberr(st, "read carrier");
+}
+
+depot_err depot_carrier_find(depot_store *st, const char *name, struct depot_carrier *out)
+{
+    store__clear_error(st);
+    if (!store__valid_code(name, DEPOT_CARRIER_NAME_MAX))
+        return store__fail(st, DEPOT_E_NOT_FOUND, "unknown carrier: not a valid name");
+    sqlite3_stmt *s = store__stmt(st, "SELECT " CARRIER_COLUMNS " FROM carriers WHERE name = ?1");
+    if (!s)
+        return DEPOT_E_DB;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    return fetch(st, s, out, name);
+}
+
+depot_err depot_carrier_get(depot_store *st, int64_t id, struct depot_carrier *out)
+{
+    char what[32];
+    store__clear_error(st);
+    sqlite3_stmt *s = store__stmt(st, "SELECT " CARRIER_COLUMNS " FROM carriers WHERE id = ?1");
+    if (!s)
+        return DEPOT_E_DB;
+    sqlite3_bind_int64(s, 1, id);
+    snprintf(what, sizeof what, "%lld", (long long)id);
+    return fetch(st, s, out, what);
+}
+
+depot_err depot_carrier_credential(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                                   int64_t carrier_id, const char *field, char **value)
+{
+    char name[64];
+    uint8_t *v = NULL;
+    size_t len = 0;
+    int known = 0;
+
+    *value = NULL;
+    for (int f = 0; credential_fields[f]; f++)
+        known |= field && strcmp(field, credential_fields[f]) == 0;
+    if (!known)
+        return store__fail(st, DEPOT_E_INVALID, "unknown carrier credential");
+    snprintf(name, sizeof name, "carrier/%lld/%s", (long long)carrier_id, field);
+    depot_err e = depot_secret_get(st, key, name, &v, &len);
+    if (e == DEPOT_E_NOT_FOUND)
+        return store__fail(st, e, "carrier %lld has no %s", (long long)carrier_id, field);
+    if (e == DEPOT_OK)
+        *value = (char *)v;
+    return e;
+}
+
+depot_err depot_carrier_list_json(depot_store *st, cJSON **out)
+{
+    char prefix[48];
+    int rc = SQLITE_DONE;
+    *out = NULL;
+    store__clear_error(st);
+    sqlite3_stmt *s = store__stmt(st,
+        "SELECT " CARRIER_COLUMNS ", created_at,"
+        "  (SELECT t.token_hash IS NOT NULL FROM token_cache t"
+        "    WHERE t.owner = 'carrier:' || carriers.id),"
+        "  (SELECT t.expires_at FROM token_cache t WHERE t.owner = 'carrier:' || carriers.id)"
+        "  FROM carriers ORDER BY id");
+    sqlite3_stmt *sec = store__stmt(st,
+        "SELECT substr(name, length(?1) + 1) FROM secrets"
+        " WHERE substr(name, 1, length(?1)) = ?1 AND substr(name, length(?1) + 1) <> 'token'"
+        " ORDER BY name");
+    if (!s || !sec)
+        return DEPOT_E_DB;
+    cJSON *doc = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(doc, "items");
+    while (items && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct depot_carrier c;
+        carrier_from_row(s, &c);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(items, o);
+        cJSON_AddNumberToObject(o, "id", (double)c.id);
+        cJSON_AddStringToObject(o, "kind", c.kind);
+        cJSON_AddStringToObject(o, "name", c.name);
+        cJSON_AddStringToObject(o, "account", c.account);
+        cJSON_AddStringToObject(o, "api_base", c.api_base);
+        cJSON_AddStringToObject(o, "token_url", c.token_url);
+        cJSON_AddBoolToObject(o, "enabled", c.enabled);
+        cJSON_AddNumberToObject(o, "created_at", (double)sqlite3_column_int64(s, 8));
+        cJSON *creds = cJSON_AddArrayToObject(o, "credentials");
+        snprintf(prefix, sizeof prefix, "carrier/%lld/", (long long)c.id);
+        sqlite3_bind_text(sec, 1, prefix, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(sec) == SQLITE_ROW)
+            cJSON_AddItemToArray(creds,
+                                 cJSON_CreateString((const char *)sqlite3_column_text(sec, 0)));
+        sqlite3_reset(sec);
+        if (sqlite3_column_int(s, 9)) {
+            cJSON *t = cJSON_AddObjectToObject(o, "token");
+            if (sqlite3_column_type(s, 10) == SQLITE_NULL)
+                cJSON_AddNullToObject(t, "expires_at");
+            else
+                cJSON_AddNumberToObject(t, "expires_at", (double)sqlite3_column_int64(s, 10));
+        } else {
+            cJSON_AddNullToObject(o, "token");
+        }
+    }
+    sqlite3_reset(s);
+    if (!items)
+        rc = SQLITE_NOMEM;
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(doc);
+        return rc == SQLITE_NOMEM ? store__fail(st, DEPOT_E_NOMEM, "out of memory")
+                                  : store__dberr(st, "list carriers");
+    }
+    *out = doc;
+    return DEPOT_OK;
+}

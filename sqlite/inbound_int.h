@@ -1,0 +1,19 @@
+/* Private interface shared by the inbound files of sqlite/ (inbox.c, ingest_*.c): the
+ * steps they run inside one another's transactions. Nothing outside sqlite/ includes
+ * this. */
+#ifndef DEPOT_INBOUND_INT_H
+#define DEPOT_INBOUND_INT_H
+
+#include "inbound.h"
+#include "store_int.h"
+
+/* Within a transaction: marks inbox delivery id processed with status "done" or
+ * "ignored" and an optional note; id 0 does nothing. */
+depot_err store__inbox_done(depot_store *st, int64_t id, const char *status,
+                            const char *note);
+
+/* Within a transaction: an open alert about an order (order_id 0 for none). */
+depot_err store__order_alert(depot_store *st, int64_t order_id, const char *kind,
+                             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,273 @@
+/* The carrier worker thread (see carrier_worker.h). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "carrier.h"
+#include "carrier_worker.h"
+#include "log.h"
+#include "shipments.h"
+#include "sync_int.h"
+
+#define MAX_CARRIERS 64
+#define LABEL_LEASE_S 120
+#define UNAVAILABLE "Service temporarily unavailable"
+
+struct carrier_state {
+    int64_t id;
+    struct sync_breaker breaker;
+    uint64_t labels;
+};
+
+/* The breakers, shared with depot_carrier_status_json (the web thread). */
+static pthread_mutex_t board_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct carrier_state board[MAX_CARRIERS];
+static int board_n;
+static int board_running;
+
+struct depot_carrier_worker {
+    struct depot_carrier_worker_config cfg;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;
+    depot_store *st;
+    uint8_t key[DEPOT_MASTER_KEY_LEN];
+};
+
+/* The carrier's board entry (created on first use); call with board_lock held. */
+static struct carrier_state *state_of(int64_t id)
+{
+    for (int i = 0; i < board_n; i++)
+        if (board[i].id == id)
+            return &board[i];
+    if (board_n == MAX_CARRIERS)
+        return &board[MAX_CARRIERS - 1]; /* shares the last breaker; never more carriers */
+    struct carrier_state *c = &board[board_n++];
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    c->breaker.channel_id = id;
+    snprintf(c->breaker.endpoint, sizeof c->breaker.endpoint, "carrier");
+    return c;
+}
+
+static int allow(struct depot_carrier_worker *w, int64_t id)
+{
+    pthread_mutex_lock(&board_lock);
+    int ok = sync_breaker_allow(&state_of(id)->breaker, sync_now(),
+                                w->cfg.breaker_cooldown_ms / 1000.0);
+    pthread_mutex_unlock(&board_lock);
+    return ok;
+}
+
+/* Records a call's outcome: upstream faults count against the carrier. */
+static void outcome(struct depot_carrier_worker *w, int64_t id, int upstream_fault, int label)
+{
+    pthread_mutex_lock(&board_lock);
+    struct carrier_state *c = state_of(id);
+    int changed = upstream_fault
+                      ? sync_breaker_failure(&c->breaker, sync_now(), w->cfg.breaker_threshold)
+                      : sync_breaker_success(&c->breaker);
+    c->labels += (uint64_t)label;
+    enum sync_breaker_state state = c->breaker.state;
+    pthread_mutex_unlock(&board_lock);
+    if (changed)
+        depot_log(state == SYNC_BREAKER_OPEN ? DEPOT_LOG_WARN : DEPOT_LOG_INFO, "carriers",
+                  "carrier %lld is %s", (long long)id,
+                  state == SYNC_BREAKER_OPEN ? "down: " UNAVAILABLE : "available again");
+}
+
+static void publish(struct depot_carrier_worker *w, int64_t shipment_id, const char *what,
+                    const char *value)
+{
+    if (!w->cfg.publish)
+        return;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "shipment_id", (double)shipment_id);
+    cJSON_AddStringToObject(d, what, value);
+    w->cfg.publish(w->cfg.publish_user, "shipment", d);
+}
+
+/* Works every due label request; 1 if one was worked. */
+static int label_pass(struct depot_carrier_worker *w)
+{
+    struct depot_label_job job;
+    char tracking[CARRIER_TRACKING_MAX + 1], err[512];
+    int64_t print_job = 0;
+    if (depot_label_claim(w->st, 0, LABEL_LEASE_S, &job) != DEPOT_OK)
+        return 0;
+    if (!allow(w, job.carrier_id)) {
+        depot_label_defer(w->st, &job, (int64_t)time(NULL) + w->cfg.breaker_cooldown_ms / 1000 + 1);
+        depot_label_job_free(&job);
+        return 1;
+    }
+    depot_err e = carrier_label_process(w->st, w->key, &job, "system:carriers", tracking,
+                                        &print_job, err, sizeof err);
+    outcome(w, job.carrier_id, e == DEPOT_E_IO, e == DEPOT_OK);
+    if (e == DEPOT_OK) {
+        depot_log(DEPOT_LOG_INFO, "carriers", "shipment %lld labelled: %s",
+                  (long long)job.shipment_id, tracking);
+        publish(w, job.shipment_id, "tracking_number", tracking);
+    } else {
+        depot_log(DEPOT_LOG_WARN, "carriers", "shipment %lld label failed: %s",
+                  (long long)job.shipment_id, err);
+    }
+    depot_label_job_free(&job);
+    return 1;
+}
+
+/* Asks the carriers about a bounded batch of open shipments. */
+static void track_pass(struct depot_carrier_worker *w)
+{
+    cJSON *doc = NULL, *it;
+    if (depot_shipments_to_track(w->st, w->cfg.track_interval_s, w->cfg.track_batch, &doc) !=
+        DEPOT_OK)
+        return;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
+        int64_t sid = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "carrier"));
+        const char *number =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "tracking_number"));
+        struct depot_carrier row;
+        struct carrier_track tr;
+        struct carrier_ctx cx;
+        int changed = 0;
+        if (!name || !number || depot_carrier_find(w->st, name, &row) != DEPOT_OK ||
+            !allow(w, row.id))
+            continue;
+        carrier_ctx_init(&cx, w->st, w->key, &row, "system:carriers");
+        depot_err e = carrier_track(&cx, number, &tr);
+        outcome(w, row.id, e == DEPOT_E_IO, 0);
+        if (e == DEPOT_OK &&
+            depot_shipment_tracked(w->st, sid, tr.status, "system:carriers", &changed) ==
+                DEPOT_OK &&
+            changed)
+            publish(w, sid, "tracking_status", tr.status);
+        if (e != DEPOT_OK) {
+            /* Asked: not again before the interval, whatever the answer was. */
+            const char *was = cJSON_GetStringValue(
+                cJSON_GetObjectItemCaseSensitive(it, "tracking_status"));
+            depot_shipment_tracked(w->st, sid, was ? was : "unknown", "system:carriers",
+                                   &changed);
+            depot_log(DEPOT_LOG_DEBUG, "carriers", "tracking %s failed: %s", number, cx.error);
+        }
+    }
+    cJSON_Delete(doc);
+}
+
+static void *run(void *arg)
+{
+    struct depot_carrier_worker *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!w->stop) {
+        pthread_mutex_unlock(&w->lock);
+        int busy = 0;
+        for (int i = 0; i < 16 && label_pass(w); i++)
+            busy = 1;
+        track_pass(w);
+        pthread_mutex_lock(&w->lock);
+        if (busy || w->stop)
+            continue;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += w->cfg.poll_ms / 1000;
+        until.tv_nsec += (long)(w->cfg.poll_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&w->wake, &w->lock, &until);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+struct depot_carrier_worker *depot_carrier_worker_start(
+    const struct depot_carrier_worker_config *cfg, const char *db_path,
+    const uint8_t key[DEPOT_MASTER_KEY_LEN], char *err, size_t errlen)
+{
+    char why[256];
+    struct depot_carrier_worker *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "carrier worker: out of memory");
+        return NULL;
+    }
+    w->cfg = *cfg;
+    if (w->cfg.poll_ms < 50)
+        w->cfg.poll_ms = 1000;
+    if (w->cfg.track_batch < 1 || w->cfg.track_batch > 100)
+        w->cfg.track_batch = 10;
+    if (w->cfg.breaker_threshold < 1)
+        w->cfg.breaker_threshold = 5;
+    memcpy(w->key, key, sizeof w->key);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (depot_store_open(db_path, NULL, &w->st, why, sizeof why) != DEPOT_OK) {
+        snprintf(err, errlen, "carrier worker: %s", why);
+        goto fail;
+    }
+    if (pthread_create(&w->thread, NULL, run, w) != 0) {
+        snprintf(err, errlen, "carrier worker: cannot start its thread");
+        goto fail;
+    }
+    pthread_mutex_lock(&board_lock);
+    board_running = 1;
+    pthread_mutex_unlock(&board_lock);
+    return w;
+fail:
+    depot_store_close(w->st);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    explicit_bzero(w, sizeof *w);
+    free(w);
+    return NULL;
+}
+
+void depot_carrier_worker_stop(struct depot_carrier_worker *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = 1;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_lock(&board_lock);
+    board_running = 0;
+    board_n = 0;
+    pthread_mutex_unlock(&board_lock);
+    depot_store_close(w->st);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    explicit_bzero(w, sizeof *w);
+    free(w);
+}
+
+cJSON *depot_carrier_status_json(void)
+{
+    cJSON *doc = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(doc, "carriers");
+    if (!list) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    pthread_mutex_lock(&board_lock);
+    for (int i = 0; board_running && i < board_n; i++) {
+        const struct carrier_state *c = &board[i];
+        int up = c->breaker.state != SYNC_BREAKER_OPEN;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(list, o);
+        cJSON_AddNumberToObject(o, "id", (double)c->id);
+        cJSON_AddStringToObject(o, "state", sync_breaker_state_name(c->breaker.state));
+        cJSON_AddBoolToObject(o, "available", up);
+        if (up)
+            cJSON_AddNullToObject(o, "message");
+        else
+            cJSON_AddStringToObject(o, "message", UNAVAILABLE);
+        cJSON_AddNumberToObject(o, "consecutive_failures", c->breaker.failures);
+        cJSON_AddNumberToObject(o, "labels", (double)c->labels);
+        cJSON_AddNumberToObject(o, "errors", (double)c->breaker.errors);
+    }
+    pthread_mutex_unlock(&board_lock);
+    return doc;
+}

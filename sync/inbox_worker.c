@@ -1,0 +1,147 @@
+/* The inbox worker thread: its own store connection, a loop that processes due
+ * deliveries in short batch transactions, retries backordered orders when idle, and a
+ * condition variable to wake it early or stop it. Idle, it polls every poll_ms (other
+ * processes may write the inbox). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "inbound.h"
+#include "inbox_worker.h"
+#include "log.h"
+
+#define BACKORDER_RETRY_MS 5000
+
+struct depot_inbox_worker {
+    struct depot_inbox_config cfg;
+    depot_store *st;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stop;
+    int woken;
+};
+
+static void wait_for(struct depot_inbox_worker *w, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->lock);
+    while (!w->stop && !w->woken &&
+           pthread_cond_timedwait(&w->cond, &w->lock, &until) == 0)
+        ;
+    w->woken = 0;
+    pthread_mutex_unlock(&w->lock);
+}
+
+static int stopping(struct depot_inbox_worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int s = w->stop;
+    pthread_mutex_unlock(&w->lock);
+    return s;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When idle, now and then: backordered orders whose stock has arrived get reserved. */
+static void retry_backorders(struct depot_inbox_worker *w, int64_t *last)
+{
+    int n = 0;
+    if (now_ms() - *last < BACKORDER_RETRY_MS)
+        return;
+    *last = now_ms();
+    if (depot_backorders_retry(w->st, 256, "system:backorders", &n) != DEPOT_OK)
+        depot_log(DEPOT_LOG_WARN, "inbox", "backorder pass failed, will retry: %s",
+                  depot_store_errmsg(w->st));
+    else if (n > 0)
+        depot_log(DEPOT_LOG_INFO, "inbox", "reserved %d backordered order(s)", n);
+}
+
+static void *run(void *arg)
+{
+    struct depot_inbox_worker *w = arg;
+    int64_t last_backorders = 0;
+    while (!stopping(w)) {
+        int rc = depot_inbox_process_batch(w->st, &w->cfg, DEPOT_INBOX_BATCH_MAX);
+        if (rc <= 0) { /* nothing due, or the store failed: wait before looking again */
+            retry_backorders(w, &last_backorders);
+            wait_for(w, rc < 0 ? 1000 : w->cfg.poll_ms);
+        } else {
+            /* Leave a gap between batches for the webhook commits waiting on the lock. */
+            struct timespec gap = {0, 500000};
+            nanosleep(&gap, NULL);
+        }
+    }
+    return NULL;
+}
+
+struct depot_inbox_worker *depot_inbox_worker_start(const struct depot_inbox_config *cfg,
+                                                    const char *db_path, char *err,
+                                                    size_t errlen)
+{
+    struct depot_inbox_worker *w = calloc(1, sizeof *w);
+    char e[512];
+    if (!w) {
+        snprintf(err, errlen, "inbox: out of memory");
+        return NULL;
+    }
+    w->cfg = *cfg;
+    struct depot_store_options opt = {.busy_timeout_ms = 5000};
+    if (depot_store_open(db_path, &opt, &w->st, e, sizeof e) != DEPOT_OK) {
+        snprintf(err, errlen, "inbox: cannot open database %s: %s", db_path, e);
+        free(w);
+        return NULL;
+    }
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&w->lock, NULL);
+    if (pthread_create(&w->thread, NULL, run, w) != 0) {
+        snprintf(err, errlen, "inbox: cannot start the worker thread");
+        pthread_cond_destroy(&w->cond);
+        pthread_mutex_destroy(&w->lock);
+        depot_store_close(w->st);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void depot_inbox_worker_wake(struct depot_inbox_worker *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->woken = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void depot_inbox_worker_stop(struct depot_inbox_worker *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->lock);
+    depot_store_close(w->st);
+    free(w);
+}

@@ -1,0 +1,178 @@
+/* What the sync worker reports: a JSON snapshot for the API and the depot_sync_* series
+ * for /metrics, both read under the worker's mutex from any thread. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sync_worker_int.h"
+
+static cJSON *channel_json(const struct sync_channel *ch, double now)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddNumberToObject(c, "id", (double)ch->row.id);
+    cJSON_AddStringToObject(c, "kind", ch->row.kind);
+    cJSON_AddStringToObject(c, "name", ch->row.name);
+    cJSON_AddNumberToObject(c, "inflight", ch->inflight);
+    cJSON_AddNumberToObject(c, "calls", (double)ch->calls);
+    cJSON_AddNumberToObject(c, "delivered", (double)ch->delivered);
+    cJSON_AddNumberToObject(c, "retried", (double)ch->retried);
+    cJSON_AddNumberToObject(c, "dead", (double)ch->dead);
+    cJSON_AddNumberToObject(c, "throttled", (double)ch->throttled);
+    double paused = ch->paused_until > now ? (ch->paused_until - now) * 1000 : 0;
+    cJSON_AddNumberToObject(c, "paused_for_ms", (double)(int64_t)paused);
+    if (ch->bucket_max > 0) {
+        cJSON *b = cJSON_AddObjectToObject(c, "bucket");
+        cJSON_AddNumberToObject(b, "maximum", ch->bucket_max);
+        cJSON_AddNumberToObject(b, "available", ch->bucket_available);
+        cJSON_AddNumberToObject(b, "restore_rate", ch->bucket_restore);
+    } else {
+        cJSON_AddNullToObject(c, "bucket");
+    }
+    return c;
+}
+
+static cJSON *breaker_json(const struct sync_breaker *b)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "channel_id", (double)b->channel_id);
+    cJSON_AddStringToObject(o, "endpoint", b->endpoint);
+    cJSON_AddStringToObject(o, "state", sync_breaker_state_name(b->state));
+    cJSON_AddNumberToObject(o, "consecutive_failures", b->failures);
+    cJSON_AddNumberToObject(o, "opens", (double)b->opens);
+    cJSON_AddNumberToObject(o, "successes", (double)b->successes);
+    cJSON_AddNumberToObject(o, "errors", (double)b->errors);
+    return o;
+}
+
+cJSON *depot_sync_status_json(struct depot_sync *s)
+{
+    cJSON *doc = cJSON_CreateObject();
+    if (!doc)
+        return NULL;
+    double now = sync_now();
+    pthread_mutex_lock(&s->mu);
+    uint64_t delivered = 0, retried = 0, dead = 0, throttled = 0;
+    cJSON *chs = cJSON_CreateArray(), *brs = cJSON_CreateArray();
+    for (int i = 0; i < s->n_channels; i++) {
+        const struct sync_channel *ch = s->channels[i];
+        delivered += ch->delivered;
+        retried += ch->retried;
+        dead += ch->dead;
+        throttled += ch->throttled;
+        cJSON_AddItemToArray(chs, channel_json(ch, now));
+    }
+    for (int i = 0; i < s->n_breakers; i++)
+        cJSON_AddItemToArray(brs, breaker_json(&s->breakers[i]));
+    cJSON_AddBoolToObject(doc, "running", s->running);
+    cJSON_AddNumberToObject(doc, "delivered", (double)delivered);
+    cJSON_AddNumberToObject(doc, "retried", (double)retried);
+    cJSON_AddNumberToObject(doc, "dead", (double)dead);
+    cJSON_AddNumberToObject(doc, "superseded", (double)s->superseded);
+    cJSON_AddNumberToObject(doc, "throttled", (double)throttled);
+    pthread_mutex_unlock(&s->mu);
+    cJSON_AddItemToObject(doc, "channels", chs);
+    cJSON_AddItemToObject(doc, "breakers", brs);
+    return doc;
+}
+
+struct text {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+
+static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct text *t, const char *fmt, ...)
+{
+    if (t->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->oom = 1;
+            return;
+        }
+        if (t->p && (size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t ncap = (t->cap ? t->cap * 2 : 4096) + (size_t)n;
+        char *p = realloc(t->p, ncap);
+        if (!p) {
+            t->oom = 1;
+            return;
+        }
+        t->p = p;
+        t->cap = ncap;
+    }
+}
+
+static void family(struct text *t, const char *name, const char *type, const char *help)
+{
+    put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One counter family with a value per channel. */
+static void per_channel(struct text *t, struct depot_sync *s, const char *name,
+                        const char *help, size_t offset)
+{
+    family(t, name, "counter", help);
+    for (int i = 0; i < s->n_channels; i++) {
+        const struct sync_channel *ch = s->channels[i];
+        put(t, "%s{channel=\"%lld\",kind=\"%s\"} %llu\n", name, (long long)ch->row.id,
+            ch->row.kind, (unsigned long long)*(const uint64_t *)((const char *)ch + offset));
+    }
+}
+
+char *depot_sync_metrics_text(struct depot_sync *s)
+{
+    struct text t = {0};
+    pthread_mutex_lock(&s->mu);
+    family(&t, "depot_sync_running", "gauge", "1 while the outbound sync worker runs.");
+    put(&t, "depot_sync_running %d\n", s->running);
+    per_channel(&t, s, "depot_sync_calls_total", "HTTP calls made to a sales channel.",
+                offsetof(struct sync_channel, calls));
+    per_channel(&t, s, "depot_sync_delivered_total", "Outbox events delivered to a channel.",
+                offsetof(struct sync_channel, delivered));
+    per_channel(&t, s, "depot_sync_retries_total",
+                "Failed deliveries scheduled for another attempt.",
+                offsetof(struct sync_channel, retried));
+    per_channel(&t, s, "depot_sync_dead_letters_total",
+                "Outbox events given up on (dead letters).", offsetof(struct sync_channel, dead));
+    per_channel(&t, s, "depot_sync_throttled_total",
+                "Times a channel asked us to slow down (429, 503, THROTTLED).",
+                offsetof(struct sync_channel, throttled));
+    family(&t, "depot_sync_inflight", "gauge", "Calls in flight per channel.");
+    for (int i = 0; i < s->n_channels; i++)
+        put(&t, "depot_sync_inflight{channel=\"%lld\",kind=\"%s\"} %d\n",
+            (long long)s->channels[i]->row.id, s->channels[i]->row.kind,
+            s->channels[i]->inflight);
+    family(&t, "depot_sync_superseded_total", "counter",
+           "Pending stock pushes coalesced into a newer one (calls saved).");
+    put(&t, "depot_sync_superseded_total %llu\n", (unsigned long long)s->superseded);
+    family(&t, "depot_sync_circuit_state", "gauge",
+           "Circuit breaker per upstream endpoint: 1 for its current state.");
+    static const enum sync_breaker_state states[] = {SYNC_BREAKER_CLOSED, SYNC_BREAKER_OPEN,
+                                                     SYNC_BREAKER_HALF_OPEN};
+    for (int i = 0; i < s->n_breakers; i++)
+        for (int k = 0; k < 3; k++)
+            put(&t, "depot_sync_circuit_state{channel=\"%lld\",endpoint=\"%s\",state=\"%s\"} %d\n",
+                (long long)s->breakers[i].channel_id, s->breakers[i].endpoint,
+                sync_breaker_state_name(states[k]), s->breakers[i].state == states[k]);
+    family(&t, "depot_sync_circuit_opens_total", "counter",
+           "Times an endpoint's circuit breaker opened.");
+    for (int i = 0; i < s->n_breakers; i++)
+        put(&t, "depot_sync_circuit_opens_total{channel=\"%lld\",endpoint=\"%s\"} %llu\n",
+            (long long)s->breakers[i].channel_id, s->breakers[i].endpoint,
+            (unsigned long long)s->breakers[i].opens);
+    pthread_mutex_unlock(&s->mu);
+    if (t.oom) {
+        free(t.p);
+        return NULL;
+    }
+    return t.p ? t.p : strdup("");
+}

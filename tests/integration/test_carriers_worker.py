@@ -1,0 +1,127 @@
+"""Integration tests of depotd's carrier worker against the fake carriers: a label asked
+for over the API is worked in the background and queued to the station printer; when
+the carrier is down the API shows it ("Service temporarily unavailable") while packing
+requests keep being accepted, and the queue drains when it recovers; tracking of open
+shipments is polled and a status change is stored."""
+
+import http.client
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import depot_testlib as dt  # noqa: E402
+import fake_carriers as fc  # noqa: E402
+from test_carriers_labels import DEMO_CSV, SHIPPER, SHIP_TO  # noqa: E402
+
+
+class CarrierWorkerTest(unittest.TestCase):
+    def setUp(self):
+        self.fake = fc.FakeCarriers().__enter__()
+        self.addCleanup(self.fake.__exit__, None, None, None)
+        self.tmp = dt.TempDataDir()
+        self.addCleanup(self.tmp.cleanup)
+        d = self.tmp.data_dir
+        self.ctl("init")
+        self.ctl("stock", "import", DEMO_CSV)
+        self.ctl("carrier", "add", "fedex", "--client-id", fc.CLIENT_ID, "--client-secret",
+                 fc.CLIENT_SECRET, "--account", "740561073", "--api-base", self.fake.base,
+                 "--config", json.dumps({"shipper": SHIPPER}))
+        self.token = json.loads(self.ctl("--json", "token", "create", "sup", "--role",
+                                         "supervisor").stdout)["token"]
+        config = self.tmp.write_config(sync_breaker_threshold=1, sync_breaker_cooldown_ms=500)
+        self.port = dt.free_port()
+        self.daemon = dt.Depotd("--data-dir", d, "--listen", f"127.0.0.1:{self.port}",
+                                "--config", config)
+        self.daemon.start()
+        self.addCleanup(self.daemon.stop)
+
+    def ctl(self, *args):
+        proc = dt.run_depotctl("--data-dir", self.tmp.data_dir, *args)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc
+
+    def sql(self, query, args=()):
+        conn = self.tmp.connect()
+        try:
+            with conn:
+                return conn.execute(query, args).fetchall()
+        finally:
+            conn.close()
+
+    def request(self, method, path, body=None):
+        h = {"Authorization": f"Bearer {self.token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path, body=data, headers=h)
+            r = conn.getresponse()
+            return r.status, json.loads(r.read() or b"null")
+        finally:
+            conn.close()
+
+    def shipment(self, external_id):
+        order_id = json.loads(self.ctl("--json", "order", "create", "--external-id",
+                                       external_id, "--line", "COF-ESP-250:1").stdout)["id"]
+        self.sql("UPDATE orders SET ship_to = ? WHERE id = ?", (json.dumps(SHIP_TO), order_id))
+        self.ctl("order", "reserve", str(order_id))
+        return json.loads(self.ctl("--json", "order", "ship", str(order_id), "--carrier",
+                                   "manual").stdout)["shipment_id"]
+
+    def ask_label(self, sid):
+        status, doc = self.request("POST", f"/api/v1/shipments/{sid}/label",
+                                   {"carrier": "fedex", "weight_kg": 0.8, "printer": "station-1"})
+        self.assertEqual(status, 202, doc)
+
+    def fedex(self):
+        status, doc = self.request("GET", "/api/v1/carriers")
+        self.assertEqual(status, 200, doc)
+        return doc["items"][0]
+
+    def test_label_in_background_carrier_down_and_recovery(self):
+        sid = self.shipment("W-1")
+        self.ask_label(sid)
+        dt.wait_until(lambda: len(self.sql("SELECT 1 FROM print_jobs")) == 1, timeout=20,
+                      what="label printed")
+        self.assertTrue(self.fedex()["available"])
+        # The carrier goes down: the next label fails, the breaker opens, the API says so.
+        self.fake.fail_next("fedex_ship", *([503] * 1000))
+        sid2 = self.shipment("W-2")
+        self.ask_label(sid2)
+        dt.wait_until(lambda: not self.fedex()["available"], timeout=20, what="carrier down")
+        self.assertEqual(self.fedex()["message"], "Service temporarily unavailable")
+        sid3 = self.shipment("W-3")  # packing goes on
+        self.ask_label(sid3)
+        # Recovery: the queued labels go out (the backoff is skipped here, not waited for).
+        with self.fake.lock:
+            self.fake.faults.clear()
+        self.sql("UPDATE outbox SET next_attempt_at = 0 WHERE target = 'carrier'"
+                 " AND status = 'pending'")
+        dt.wait_until(lambda: len(self.sql("SELECT 1 FROM print_jobs")) == 3, timeout=30,
+                      what="queue drained")
+        self.assertTrue(self.fedex()["available"])
+        labelled = self.sql("SELECT count(*) FROM shipments WHERE label IS NOT NULL")[0][0]
+        self.assertEqual(labelled, 3)
+
+    def test_tracking_is_polled_and_stored(self):
+        sid = self.shipment("T-1")
+        self.ask_label(sid)
+        dt.wait_until(lambda: self.sql("SELECT tracking_status FROM shipments WHERE id = ?",
+                                       (sid,)) == [("delivered",)], timeout=20,
+                      what="tracking status")
+        polled = self.fake.count("fedex_track")
+        audit = self.sql("SELECT count(*) FROM audit WHERE action = 'shipment.tracking'")[0][0]
+        self.assertEqual(audit, 1)
+        # Delivered shipments are not polled again.
+        self.sql("UPDATE shipments SET tracked_at = 0 WHERE id = ?", (sid,))
+        time.sleep(2.5)  # more than two worker passes
+        self.assertEqual(self.fake.count("fedex_track"), polled)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,96 @@
+"""Outbound sync to WooCommerce against the fake REST API v3 (tests/fakes/): stock goes
+out in products/batch requests of at most 100 items, signed with OAuth 1.0a over plain
+HTTP (the fake recomputes the signature); faults converge; a shipped order gets exactly
+one tracking note and is completed once, however often the delivery is repeated."""
+import unittest
+
+import depot_testlib as dt
+from outbound_env import FakeWooCommerce, Outbound, wait_until
+
+STORE = "https://shop.example.com"
+
+
+class WooCommerceCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = dt.TempDataDir()
+        self.fake = FakeWooCommerce().start()
+        self.ob = Outbound(self.tmp)
+
+    def tearDown(self):
+        try:
+            self.ob.stop()
+        finally:
+            self.fake.stop()
+            self.tmp.cleanup()
+
+    def setup_channel(self, skus):
+        self.ob.stock(skus)
+        self.ob.add_woocommerce(self.fake)
+        self.products = {sku: 500 + i for i, sku in enumerate(skus)}
+        for pid in self.products.values():
+            self.fake.add_product(pid, stock=0)
+        self.ob.map(STORE, self.products, id_option="--product")
+
+    def wait_synced(self, timeout=20):
+        self.ob.wait_drained(timeout)
+        for sku, pid in self.products.items():
+            want = self.ob.available(sku)
+            wait_until(lambda: self.fake.stock(pid) == want, timeout,
+                       what=f"{sku} stock {self.fake.stock(pid)} == {want}")
+
+    def test_batches_of_at_most_100_signed_with_oauth(self):
+        self.setup_channel({f"W-{i:03d}": i for i in range(150)})
+        self.ob.start()
+        self.wait_synced()
+        self.assertEqual(sum(self.fake.batches), 150)
+        self.assertLessEqual(max(self.fake.batches), 100)
+        self.assertLess(len(self.fake.batches), 10)  # batched, not one call per SKU
+        self.assertEqual(self.fake.auth_failures, 0)
+        self.assertGreater(self.fake.oauth_requests, 0)
+        for method, path, headers, body in self.fake.requests:
+            self.assertIn("oauth_signature=", path)
+            self.assertNotIn("Authorization", headers)  # no Basic auth over plain HTTP
+
+    def test_faults_converge(self):
+        self.setup_channel({"W-1": 5, "W-2": 7})
+        self.ob.start()
+        self.wait_synced()
+        for kind in ["503", "429", "500", "reset_after", "partial_after", "invalid_json"]:
+            with self.subTest(fault=kind):
+                self.fake.push_faults(kind)
+                self.ob.driver("adjust", "W-1", "WH1", 1, 1)
+                self.ob.driver("adjust", "W-2", "WH1", 1, -1)
+                self.wait_synced()
+        self.assertEqual(self.ob.outbox_counts().get("dead"), None)
+        self.assertGreaterEqual(self.ob.metric("depot_sync_throttled_total", channel=1,
+                                               kind="woocommerce"), 2)
+
+    def test_shipped_order_noted_and_completed_once(self):
+        self.setup_channel({"W-1": 20})
+        for oid in (9001, 9002):
+            self.fake.add_order(oid)
+        self.ob.start()
+        self.wait_synced()
+        self.fake.push_faults("reset_after", "reset_after", "reset_after", "500")
+        self.ob.driver("ship", 1, 2, 9001, "W-1")
+        self.wait_synced()
+        for oid in (9001, 9002):
+            self.assertEqual(self.fake.notes_added.get(oid), 1, self.fake.orders[oid])
+            self.assertEqual(self.fake.completions.get(oid), 1)
+            self.assertEqual(self.fake.orders[oid]["status"], "completed")
+            self.assertIn(f"TRK{oid}", self.fake.orders[oid]["notes"][0])
+        self.assertEqual(self.ob.outbox_counts().get("dead"), None)
+
+    def test_unknown_product_is_dead_lettered_with_the_reason(self):
+        self.setup_channel({"W-1": 3, "W-2": 4})
+        with self.fake.lock:
+            del self.fake.products[self.products["W-2"]]
+        self.ob.start()
+        wait_until(lambda: self.ob.outbox_counts().get("dead") == 1, 15, what="a dead letter")
+        (err,), = self.ob.sql("SELECT last_error FROM outbox WHERE status = 'dead'")
+        self.assertIn("Invalid ID", err)
+        self.assertEqual(self.fake.stock(self.products["W-1"]), 3)
+
+
+if __name__ == "__main__":
+    unittest.main()

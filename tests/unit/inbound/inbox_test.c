@@ -1,0 +1,125 @@
+/* The store's inbox and ingestion on a real database: a batch is committed once with
+ * duplicates recognised by delivery id and by event id + topic; failures are retried then
+ * dead-lettered, replay re-queues; an order delivered twice is ingested once, an older
+ * update is ignored, a paid order short of stock is backordered. */
+#include <string.h>
+#include "inbound.h"
+#include "testutil.h"
+
+static struct test_db t;
+
+static int64_t channel(void)
+{
+    uint8_t key[DEPOT_MASTER_KEY_LEN] = {1};
+    struct depot_channel_credentials cred = {.token = "t", .webhook_secret = "s"};
+    int64_t id = 0;
+    CU_ASSERT_EQUAL(depot_channel_add(t.st, key, "shopify", "unit.myshopify.com", NULL, NULL,
+                                      &cred, "test", &id), DEPOT_OK);
+    return id;
+}
+
+static struct depot_inbox_delivery delivery(int64_t ch, const char *id, const char *event,
+                                            const char *body)
+{
+    return (struct depot_inbox_delivery){.source = "shopify:1", .delivery_id = id,
+                                         .channel_id = ch, .topic = "orders/create",
+                                         .event_id = event, .body = body,
+                                         .body_len = strlen(body)};
+}
+
+static void TEST_batch_commit_and_duplicates(void)
+{
+    CU_ASSERT_EQUAL_FATAL(test_db_open(&t), 0);
+    int64_t ch = channel();
+    struct depot_inbox_delivery d[4] = {
+        delivery(ch, "w1", "e1", "{}"), delivery(ch, "w2", "e2", "{}"),
+        delivery(ch, "w1", "e9", "{}"), /* same delivery id */
+        delivery(ch, "w3", "e2", "{}"), /* same event id + topic */
+    };
+    int dup[4] = {0};
+    CU_ASSERT_EQUAL(depot_inbox_put_batch(t.st, d, 4, dup), DEPOT_OK);
+    CU_ASSERT_EQUAL(dup[0], 0);
+    CU_ASSERT_EQUAL(dup[1], 0);
+    CU_ASSERT_EQUAL(dup[2], 1);
+    CU_ASSERT_EQUAL(dup[3], 1);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM inbox"), 2);
+    struct depot_inbox_delivery bad = delivery(ch, "", NULL, "{}");
+    CU_ASSERT_EQUAL(depot_inbox_put(t.st, &bad, NULL), DEPOT_E_INVALID);
+    test_db_close(&t);
+}
+
+static void TEST_retry_then_dead_then_replay(void)
+{
+    CU_ASSERT_EQUAL_FATAL(test_db_open(&t), 0);
+    int64_t ch = channel();
+    struct depot_inbox_delivery d = delivery(ch, "w1", NULL, "{}");
+    struct depot_inbox_item it;
+    int dead = -1;
+    CU_ASSERT_EQUAL(depot_inbox_put(t.st, &d, NULL), DEPOT_OK);
+    CU_ASSERT_EQUAL_FATAL(depot_inbox_next(t.st, 100, &it), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_inbox_fail(t.st, it.id, "database busy", 0, 2, 1000, &dead),
+                    DEPOT_OK);
+    CU_ASSERT_EQUAL(dead, 0);
+    depot_inbox_item_free(&it);
+    CU_ASSERT_EQUAL(depot_inbox_next(t.st, 999, &it), DEPOT_E_NOT_FOUND); /* not due yet */
+    CU_ASSERT_EQUAL_FATAL(depot_inbox_next(t.st, 1000, &it), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_inbox_fail(t.st, it.id, "database busy", 0, 2, 2000, &dead),
+                    DEPOT_OK);
+    CU_ASSERT_EQUAL(dead, 1);
+    int64_t id = it.id;
+    depot_inbox_item_free(&it);
+    CU_ASSERT_EQUAL(depot_inbox_next(t.st, 99999, &it), DEPOT_E_NOT_FOUND);
+    CU_ASSERT_EQUAL(depot_inbox_replay(t.st, id, "test"), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_inbox_replay(t.st, id, "test"), DEPOT_E_STATE);
+    CU_ASSERT_EQUAL(depot_inbox_next(t.st, 0, &it), DEPOT_OK);
+    CU_ASSERT_EQUAL(it.attempts, 0);
+    depot_inbox_item_free(&it);
+    test_db_close(&t);
+}
+
+static void TEST_ingest_idempotent_ordered_backordered(void)
+{
+    CU_ASSERT_EQUAL_FATAL(test_db_open(&t), 0);
+    int64_t ch = channel();
+    CU_ASSERT_EQUAL(depot_location_ensure(t.st, "MAIN", "test", NULL), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_sku_upsert(t.st, "A", "Item A", NULL, "test", NULL), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_stock_adjust(t.st, "A", "MAIN", 3, "count", "test", NULL), DEPOT_OK);
+    struct depot_ingest_line l = {.external_line_id = "1", .sku = "A", .quantity = 2};
+    struct depot_ingest_order o = {.channel_id = ch, .external_id = "42", .updated_at_ms = 2000,
+                                   .state = DEPOT_INGEST_PAID, .lines = &l, .n_lines = 1};
+    struct depot_ingest_result r;
+    CU_ASSERT_EQUAL(depot_ingest_order(t.st, 0, &o, "test", &r), DEPOT_OK);
+    CU_ASSERT_TRUE(r.created && r.reserved);
+    CU_ASSERT_EQUAL(depot_ingest_order(t.st, 0, &o, "test", &r), DEPOT_OK);
+    CU_ASSERT_FALSE(r.created || r.reserved || r.lines_changed);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT reserved FROM stock"), 2);
+    /* Older: nothing changes. */
+    l.quantity = 1;
+    o.updated_at_ms = 1000;
+    CU_ASSERT_EQUAL(depot_ingest_order(t.st, 0, &o, "test", &r), DEPOT_OK);
+    CU_ASSERT_TRUE(r.stale);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT reserved FROM stock"), 2);
+    /* Newer with more than the stock: released, backordered, alert. */
+    l.quantity = 5;
+    o.updated_at_ms = 3000;
+    CU_ASSERT_EQUAL(depot_ingest_order(t.st, 0, &o, "test", &r), DEPOT_OK);
+    CU_ASSERT_TRUE(r.backordered && r.lines_changed);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT reserved FROM stock"), 0);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT backordered FROM orders"), 1);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM order_alerts WHERE kind = "
+                                     "'backordered'"), 1);
+    CU_ASSERT_TRUE(test_verify_ok(&t));
+    test_db_close(&t);
+}
+
+int main(void)
+{
+    static const struct test_case cases[] = {
+        {"batch commit and duplicates", TEST_batch_commit_and_duplicates},
+        {"retry, then dead, then replay", TEST_retry_then_dead_then_replay},
+        {"ingest: idempotent, ordered, backordered",
+         TEST_ingest_idempotent_ordered_backordered},
+        {NULL, NULL},
+    };
+    return test_run("inbox", cases);
+}

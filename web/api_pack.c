@@ -1,0 +1,280 @@
+/* The packing station's endpoints: the order behind a scanned code, PACK (scanned units
+ * checked against the order server-side, then shipment, label on the station's printer,
+ * order shipped with its fulfillment in the outbox), and reprint. */
+#include <stdio.h>
+#include <string.h>
+#include "api.h"
+#include "api_pack.h"
+#include "devices.h"
+#include "pack.h"
+#include "pack_label.h"
+#include "printers.h"
+
+#define STATION_MAX 64
+#define BOX_MAX 32
+#define WEIGHT_MAX_G 1000000
+
+static void order_for_code(struct web_request *req, struct web_response *res)
+{
+    depot_store *st = req->srv->st;
+    int64_t id = 0;
+    cJSON *doc = NULL;
+    depot_err e = depot_pack_order_find(st, req->params[0], &id);
+    if (e == DEPOT_OK)
+        e = depot_pack_order_json(st, id, &doc);
+    web_api_view(res, st, e, doc, NULL);
+}
+
+/* Reads {"SKU": n, ...} into counts (at most max entries). Returns the number of
+ * entries, or -1 with the 400 in res. */
+static int scanned_counts(const cJSON *body, struct depot_pack_count *counts, int max,
+                          struct web_response *res)
+{
+    const cJSON *scanned = cJSON_GetObjectItemCaseSensitive(body, "scanned");
+    const cJSON *m;
+    int n = 0;
+    if (!cJSON_IsObject(scanned)) {
+        web_respond_error(res, 400, "invalid_parameter",
+                          "'scanned' must be an object of SKU: units");
+        return -1;
+    }
+    cJSON_ArrayForEach(m, scanned) {
+        if (n == max || !cJSON_IsNumber(m) || m->valuedouble < 0 ||
+            m->valuedouble > 1000000 || m->valuedouble != (double)(int64_t)m->valuedouble) {
+            web_respond_error(res, 400, "invalid_parameter",
+                              "'scanned' holds at most %d SKUs, each a count 0..1000000",
+                              max);
+            return -1;
+        }
+        counts[n].sku = m->string;
+        counts[n].quantity = (int64_t)m->valuedouble;
+        n++;
+    }
+    return n;
+}
+
+struct pack_args {
+    const char *station, *printer, *box;
+    int64_t weight_g;
+    char printer_buf[DEPOT_PRINTER_NAME_MAX + 1];
+};
+
+/* The print queue's printer name rule, checked before anything ships. */
+static int printer_name_ok(const char *s, struct web_response *res)
+{
+    if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+        strlen(s))
+        return 0;
+    web_respond_error(res, 400, "invalid_parameter",
+                      "'printer' must be 1..%d of A-Z a-z 0-9 . _ -", DEPOT_PRINTER_NAME_MAX);
+    return -1;
+}
+
+/* The printer named in the body, else the station's (a->printer_buf holds it). */
+static int station_printer(struct web_request *req, struct web_response *res,
+                           struct pack_args *a)
+{
+    cJSON *list = NULL, *s;
+    if (a->printer)
+        return printer_name_ok(a->printer, res);
+    if (!a->station) {
+        web_respond_error(res, 400, "invalid_parameter", "name a 'station' or a 'printer'");
+        return -1;
+    }
+    depot_err e = depot_station_list_json(req->srv->st, &list);
+    if (e != DEPOT_OK) {
+        web_respond_store_error(res, req->srv->st, e);
+        return -1;
+    }
+    cJSON_ArrayForEach(s, list) {
+        const char *name = web_json_string(s, "name"), *printer = web_json_string(s, "printer");
+        if (name && printer && strcmp(name, a->station) == 0) {
+            snprintf(a->printer_buf, sizeof a->printer_buf, "%s", printer);
+            a->printer = a->printer_buf;
+        }
+    }
+    cJSON_Delete(list);
+    if (a->printer)
+        return 0;
+    web_respond_error(res, 400, "no_printer", "station '%s' has no label printer; name one",
+                      a->station);
+    return -1;
+}
+
+static int pack_args(struct web_request *req, const cJSON *body, struct web_response *res,
+                     const char *const *fields, struct pack_args *a)
+{
+    if (web_api_only(body, fields, res) != 0 ||
+        web_api_string(body, "station", 0, STATION_MAX, res, &a->station) != 0 ||
+        web_api_string(body, "printer", 0, DEPOT_PRINTER_NAME_MAX, res, &a->printer) != 0 ||
+        web_api_string(body, "box", 0, BOX_MAX, res, &a->box) != 0 ||
+        web_api_int(body, "weight_g", 0, 1, WEIGHT_MAX_G, 0, res, &a->weight_g) != 0)
+        return -1;
+    return station_printer(req, res, a);
+}
+
+/* Builds the shipment's label and queues it on printer; *job = 0 when it could not be
+ * queued, with the reason in err. */
+static void print_label(struct web_request *req, const cJSON *order, int64_t shipment_id,
+                        const struct pack_args *a, int64_t *job, char *err, size_t errlen)
+{
+    struct depot_zpl_buf zpl = {0};
+    struct depot_printer_row row;
+    *job = 0;
+    /* A printer not configured yet gets the common 203 dpi; its jobs wait for it. */
+    int dpi = depot_printer_get(req->srv->st, a->printer, &row) == DEPOT_OK ? row.dpi : 203;
+    if (pack_label_build(&zpl, order, shipment_id, dpi, err, errlen) != 0)
+        return;
+    depot_err e = depot_print_enqueue(req->srv->st, a->printer, zpl.data, zpl.len,
+                                      req->auth.actor, job);
+    if (e != DEPOT_OK)
+        snprintf(err, errlen, "%s", depot_store_errmsg(req->srv->st));
+    depot_zpl_buf_free(&zpl);
+}
+
+/* Audits what the packer did beyond the shipment itself: station, weight, box, label. */
+static void audit_pack(struct web_request *req, int64_t order_id, int64_t shipment_id,
+                       const struct pack_args *a, int64_t job)
+{
+    char entity[48];
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "shipment_id", (double)shipment_id);
+    cJSON_AddStringToObject(d, "station", a->station ? a->station : "");
+    cJSON_AddStringToObject(d, "printer", a->printer);
+    if (a->weight_g)
+        cJSON_AddNumberToObject(d, "weight_g", (double)a->weight_g);
+    if (a->box)
+        cJSON_AddStringToObject(d, "box", a->box);
+    cJSON_AddNumberToObject(d, "print_job", (double)job);
+    char *detail = cJSON_PrintUnformatted(d);
+    cJSON_Delete(d);
+    snprintf(entity, sizeof entity, "order:%lld", (long long)order_id);
+    if (detail)
+        depot_audit_append(req->srv->st, req->auth.actor, "order.pack", entity, detail);
+    cJSON_free(detail);
+}
+
+/* The answer after a shipment: the order as it is now, the shipment, the print job (or
+ * why there is none), and an "order" event. */
+static void shipped(struct web_request *req, struct web_response *res, int64_t order_id,
+                    int64_t shipment_id, int64_t job, const char *print_error)
+{
+    cJSON *doc = NULL;
+    depot_err e = depot_pack_order_json(req->srv->st, order_id, &doc);
+    if (e != DEPOT_OK) {
+        web_respond_store_error(res, req->srv->st, e);
+        return;
+    }
+    cJSON *event = cJSON_CreateObject();
+    cJSON_AddNumberToObject(event, "id", (double)order_id);
+    cJSON_AddStringToObject(event, "status", "shipped");
+    cJSON_AddNumberToObject(event, "shipment_id", (double)shipment_id);
+    web_events_publish(req->srv, "order", event);
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(out, "order", doc);
+    cJSON_AddNumberToObject(out, "shipment_id", (double)shipment_id);
+    if (job)
+        cJSON_AddNumberToObject(out, "print_job", (double)job);
+    else
+        cJSON_AddNullToObject(out, "print_job");
+    if (print_error)
+        cJSON_AddStringToObject(out, "print_error", print_error);
+    web_respond_json(res, 201, out);
+}
+
+/* Rationale: the scanned counts are checked here, not trusted from the page; the order
+ * ships in one store transaction (stock, shipment, outbox) before the label is queued,
+ * so a label can never exist for an order that did not ship. If queueing the label
+ * fails the order has still shipped: the answer says so and Reprint recovers. */
+static void order_pack(struct web_request *req, struct web_response *res)
+{
+    depot_store *st = req->srv->st;
+    struct depot_pack_count counts[256];
+    struct pack_args a = {0};
+    int64_t id, sid = 0, job = 0;
+    cJSON *order = NULL;
+    char print_err[200] = "";
+    if (web_param_id(req, res, 0, &id) != 0)
+        return;
+    cJSON *body = web_body_json(req, res);
+    if (!body)
+        return;
+    static const char *const fields[] = {"scanned", "station", "printer", "weight_g", "box",
+                                         NULL};
+    int n = pack_args(req, body, res, fields, &a) == 0
+                ? scanned_counts(body, counts, (int)(sizeof counts / sizeof counts[0]), res)
+                : -1;
+    if (n < 0)
+        goto out;
+    depot_err e = depot_pack_verify(st, id, counts, (size_t)n);
+    if (e == DEPOT_E_INVALID) {
+        web_respond_error(res, 409, "pack_mismatch", "%s", depot_store_errmsg(st));
+        goto out;
+    }
+    if (e == DEPOT_OK && (e = depot_pack_order_json(st, id, &order)) == DEPOT_OK &&
+        strcmp(cJSON_GetObjectItemCaseSensitive(order, "status")->valuestring, "open") == 0)
+        e = depot_order_reserve(st, id, 0, req->auth.actor);
+    const struct depot_shipment_in ship = {.carrier = "manual"};
+    if (e == DEPOT_OK)
+        e = depot_order_ship(st, id, &ship, req->auth.actor, &sid);
+    if (e != DEPOT_OK) {
+        web_respond_store_error(res, st, e);
+        goto out;
+    }
+    print_label(req, order, sid, &a, &job, print_err, sizeof print_err);
+    audit_pack(req, id, sid, &a, job);
+    shipped(req, res, id, sid, job, job ? NULL : print_err);
+out:
+    cJSON_Delete(order);
+    cJSON_Delete(body);
+}
+
+static void shipment_reprint(struct web_request *req, struct web_response *res)
+{
+    static const char *const fields[] = {"printer", "station", NULL};
+    depot_store *st = req->srv->st;
+    struct pack_args a = {0};
+    int64_t sid, order_id, job = 0;
+    char status[16], err[200] = "";
+    cJSON *order = NULL;
+    if (web_param_id(req, res, 0, &sid) != 0)
+        return;
+    cJSON *body = web_body_json(req, res);
+    if (!body)
+        return;
+    if (pack_args(req, body, res, fields, &a) != 0)
+        goto out;
+    depot_err e = depot_pack_shipment_get(st, sid, &order_id, status);
+    if (e == DEPOT_OK && strcmp(status, "voided") == 0) {
+        web_respond_error(res, 409, "invalid_state", "shipment %lld is voided",
+                          (long long)sid);
+        goto out;
+    }
+    if (e == DEPOT_OK)
+        e = depot_pack_order_json(st, order_id, &order);
+    if (e != DEPOT_OK) {
+        web_respond_store_error(res, st, e);
+        goto out;
+    }
+    print_label(req, order, sid, &a, &job, err, sizeof err);
+    if (!job) {
+        web_respond_error(res, 400, "print_failed", "%s", err);
+        goto out;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "shipment_id", (double)sid);
+    cJSON_AddNumberToObject(doc, "print_job", (double)job);
+    web_respond_json(res, 201, doc);
+out:
+    cJSON_Delete(order);
+    cJSON_Delete(body);
+}
+
+const struct web_route web_routes_pack[] = {
+    {WEB_GET, "/api/v1/pack/orders/{code}", WEB_ROLE_PACKER, 0, order_for_code,
+     "pack_order"},
+    {WEB_POST, "/api/v1/orders/{id}/pack", WEB_ROLE_PACKER, 0, order_pack, "orders_pack"},
+    {WEB_POST, "/api/v1/shipments/{id}/reprint", WEB_ROLE_PACKER, 0, shipment_reprint,
+     "shipments_reprint"},
+    {0},
+};

@@ -1,0 +1,26 @@
+/* The hook through which the daemon's device managers give GET /api/v1/devices their
+ * live state (web/api_devices.c builds the answer).
+ *
+ * The answer is {"stations":[...], "scanners":[...], "printers":[...]}: stations and
+ * scanners as configured in the store, each scanner merged with its live state; every
+ * other section is whatever its provider returns. A device manager registers one
+ * provider per section on the loop thread (the scanner manager: "scanners"; the printer
+ * manager: "printers"); a section without a provider is []. */
+#ifndef DEPOT_WEB_DEVICES_HOOK_H
+#define DEPOT_WEB_DEVICES_HOOK_H
+
+#include <cjson/cJSON.h>
+
+/* Returns a new JSON array describing the devices of one section (the caller frees it),
+ * or NULL on allocation failure. Called on the loop thread while handling a request. */
+typedef cJSON *(*depot_devices_provider)(void *user);
+
+#define DEPOT_DEVICES_SECTIONS_MAX 4
+
+/* Registers (or, with fn NULL, removes) the provider of section ("scanners",
+ * "printers"). For "scanners" each element must have "name" (matched with the store's
+ * scanners) and its live fields ("state", ...). Returns 0, or -1 if the table is full.
+ * Loop thread only; remove it before user goes away. */
+int depot_devices_provide(const char *section, depot_devices_provider fn, void *user);
+
+#endif

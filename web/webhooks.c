@@ -1,0 +1,351 @@
+/* Shared by the webhook endpoints: HMAC-SHA256 signatures checked in constant time, the
+ * channel's webhook secret from the vault, and the group commit of verified deliveries
+ * into the inbox before they are acknowledged. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <mbedtls/base64.h>
+#include <mbedtls/md.h>
+#include "log.h"
+#include "webhooks.h"
+
+/* Rationale: a delivery may only be acknowledged once it is committed (fsync'd), but one
+ * fsync per request would cap the endpoint at the disk's sync rate, and waiting for the
+ * database lock (the inbox worker and other writers hold it for milliseconds) must never
+ * stall the event loop. So a handler only queues its verified delivery and defers its
+ * answer; a committer thread with its own connection takes everything queued, commits it
+ * in one transaction (one fsync) and hands the outcomes back to the loop (through
+ * lws_cancel_service), which answers every waiting client. While one commit runs, the
+ * next batch gathers, so the cost per delivery falls as load rises and nothing is
+ * answered before it is on disk. Only the loop thread touches requests, responses and
+ * connections; the committer sees nothing but the deliveries. */
+
+#define BATCH_MAX 256 /* deliveries per transaction */
+
+struct pending {
+    struct pending *next;     /* in the queue, the committed list, or the outstanding one */
+    struct pending *next_out, *prev_out; /* loop thread: deliveries not answered yet */
+    struct lws *wsi;
+    struct web_response *res;
+    struct web_request *req;  /* NULL once the client went away (loop thread only) */
+    char request_id[17];
+    char *strings;            /* source, delivery id, topic, event id, headers */
+    struct depot_inbox_delivery d;
+    char *body;
+    depot_err result;         /* set by the committer */
+    int duplicate;
+};
+
+struct web_webhooks {
+    struct web_server *srv;
+    depot_store *st;                  /* the committer's connection */
+    pthread_t thread;
+    int running;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct pending *queue, **queue_tail; /* loop -> committer */
+    struct pending *done, **done_tail;   /* committer -> loop */
+    int stop;
+    struct pending *outstanding;         /* loop thread only */
+    struct depot_inbox_delivery batch[BATCH_MAX]; /* committer thread only */
+    int dup[BATCH_MAX];
+};
+
+int web_webhook_signature_ok(const char *secret, const void *body, size_t len,
+                             const char *sig_b64)
+{
+    unsigned char mac[32], given[48];
+    size_t given_len = 0;
+    if (!secret || !sig_b64 || strlen(sig_b64) > 64)
+        return 0;
+    if (mbedtls_base64_decode(given, sizeof given, &given_len,
+                              (const unsigned char *)sig_b64, strlen(sig_b64)) != 0 ||
+        given_len != sizeof mac)
+        return 0;
+    const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+    if (mbedtls_md_hmac(md, (const unsigned char *)secret, strlen(secret),
+                        len ? body : (const void *)"", len, mac) != 0)
+        return 0;
+    volatile unsigned char diff = 0;
+    for (size_t i = 0; i < sizeof mac; i++)
+        diff |= (unsigned char)(mac[i] ^ given[i]);
+    return diff == 0;
+}
+
+char *web_webhook_secret(struct web_request *req, struct web_response *res,
+                         int64_t channel_id)
+{
+    char *secret = NULL;
+    depot_err e = depot_channel_credential(req->srv->st, req->srv->cfg.master_key,
+                                           channel_id, "webhook_secret", &secret);
+    if (e != DEPOT_OK) {
+        depot_log_kv(DEPOT_LOG_ERROR, "webhook",
+                     DEPOT_KV({"request_id", req->request_id}),
+                     "cannot read the webhook secret of channel %lld: %s",
+                     (long long)channel_id, depot_store_errmsg(req->srv->st));
+        web_respond_error(res, 500, "secret_unavailable",
+                          "the channel's webhook secret cannot be read");
+        return NULL;
+    }
+    return secret;
+}
+
+void web_webhook_secret_free(char *secret)
+{
+    if (secret) {
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+    }
+}
+
+/* Copies the delivery's strings into one allocation owned by p. */
+static int copy_strings(struct pending *p, const struct depot_inbox_delivery *d)
+{
+    const char *src[5] = {d->source, d->delivery_id, d->topic, d->event_id,
+                          d->headers_json ? d->headers_json : "{}"};
+    size_t total = 0;
+    for (int i = 0; i < 5; i++)
+        total += src[i] ? strlen(src[i]) + 1 : 0;
+    char *buf = malloc(total ? total : 1), *at = buf;
+    if (!buf)
+        return -1;
+    const char **dst[5] = {&p->d.source, &p->d.delivery_id, &p->d.topic, &p->d.event_id,
+                           &p->d.headers_json};
+    for (int i = 0; i < 5; i++) {
+        if (!src[i]) {
+            *dst[i] = NULL;
+            continue;
+        }
+        size_t n = strlen(src[i]) + 1;
+        memcpy(at, src[i], n);
+        *dst[i] = at;
+        at += n;
+    }
+    p->strings = buf;
+    return 0;
+}
+
+static void pending_free(struct pending *p)
+{
+    free(p->strings);
+    free(p->body);
+    free(p);
+}
+
+static void answer(struct pending *p)
+{
+    if (!p->req)
+        return; /* the client went away; the delivery is stored all the same */
+    if (p->result == DEPOT_OK) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "status", p->duplicate ? "duplicate" : "accepted");
+        web_respond_json(p->res, 200, doc);
+    } else {
+        web_add_header(p->res, "Retry-After", "5");
+        web_respond_error(p->res, 503, "inbox_unavailable",
+                          "the delivery could not be stored (%s); retry",
+                          depot_err_code(p->result));
+    }
+    web_http_resume(p->wsi);
+}
+
+/* Committer thread: commits up to BATCH_MAX deliveries of list in one transaction and
+ * records each outcome; returns the first delivery after them. */
+static struct pending *commit_some(struct web_webhooks *w, struct pending *list)
+{
+    struct pending *p = list;
+    size_t n = 0;
+    for (; p && n < BATCH_MAX; p = p->next)
+        w->batch[n++] = p->d;
+    memset(w->dup, 0, sizeof w->dup);
+    depot_err e = depot_inbox_put_batch(w->st, w->batch, n, w->dup);
+    if (e != DEPOT_OK)
+        depot_log(DEPOT_LOG_ERROR, "webhook", "inbox commit of %zu deliveries failed: %s",
+                  n, depot_store_errmsg(w->st));
+    size_t i = 0;
+    for (struct pending *q = list; i < n; q = q->next, i++) {
+        q->result = e;
+        q->duplicate = w->dup[i];
+    }
+    return p;
+}
+
+static void *committer(void *arg)
+{
+    struct web_webhooks *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->queue && !w->stop)
+            pthread_cond_wait(&w->cond, &w->lock);
+        if (w->stop)
+            break;
+        struct pending *batch = w->queue;
+        w->queue = NULL;
+        w->queue_tail = &w->queue;
+        pthread_mutex_unlock(&w->lock);
+        for (struct pending *p = batch; p;)
+            p = commit_some(w, p);
+        pthread_mutex_lock(&w->lock);
+        *w->done_tail = batch;
+        while (*w->done_tail)
+            w->done_tail = &(*w->done_tail)->next;
+        pthread_mutex_unlock(&w->lock);
+        lws_cancel_service(w->srv->ctx);
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static void forget(struct web_webhooks *w, struct pending *p)
+{
+    if (p->prev_out)
+        p->prev_out->next_out = p->next_out;
+    else
+        w->outstanding = p->next_out;
+    if (p->next_out)
+        p->next_out->prev_out = p->prev_out;
+}
+
+void web_webhooks_completed(struct web_server *srv)
+{
+    struct web_webhooks *w = srv->webhooks;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    struct pending *p = w->done;
+    w->done = NULL;
+    w->done_tail = &w->done;
+    pthread_mutex_unlock(&w->lock);
+    while (p) {
+        struct pending *next = p->next;
+        if (p->result == DEPOT_OK)
+            depot_log_kv(DEPOT_LOG_DEBUG, "webhook",
+                         DEPOT_KV({"request_id", p->request_id}, {"topic", p->d.topic},
+                                  {"channel", p->d.source}),
+                         "%s delivery %s", p->duplicate ? "duplicate" : "stored",
+                         p->d.delivery_id);
+        forget(w, p);
+        answer(p);
+        pending_free(p);
+        p = next;
+    }
+}
+
+void web_webhook_enqueue(struct web_request *req, struct web_response *res,
+                         const struct depot_inbox_delivery *d)
+{
+    struct web_webhooks *w = req->srv->webhooks;
+    struct pending *p = calloc(1, sizeof *p);
+    if (!p || copy_strings(p, d) != 0) {
+        free(p);
+        web_respond_error(res, 500, "out_of_memory", "out of memory");
+        return;
+    }
+    p->d.channel_id = d->channel_id;
+    p->d.triggered_at = d->triggered_at;
+    p->d.stale = d->stale;
+    p->body = req->body; /* taken: the connection may be reset before the commit */
+    p->d.body = p->body;
+    p->d.body_len = req->body_len;
+    req->body = NULL;
+    req->body_len = 0;
+    p->wsi = req->wsi;
+    p->req = req;
+    p->res = res;
+    snprintf(p->request_id, sizeof p->request_id, "%s", req->request_id);
+    p->next_out = w->outstanding;
+    if (w->outstanding)
+        w->outstanding->prev_out = p;
+    w->outstanding = p;
+    res->deferred = 1;
+    pthread_mutex_lock(&w->lock);
+    *w->queue_tail = p;
+    w->queue_tail = &p->next;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void web_deferred_abandon(struct web_request *req)
+{
+    struct web_webhooks *w = req->srv ? req->srv->webhooks : NULL;
+    for (struct pending *p = w ? w->outstanding : NULL; p; p = p->next_out)
+        if (p->req == req)
+            p->req = NULL;
+}
+
+struct web_webhooks *web_webhooks_new(struct web_server *srv, const char *db_path,
+                                      char *err, size_t errlen)
+{
+    char e[512];
+    struct web_webhooks *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "web: out of memory");
+        return NULL;
+    }
+    w->srv = srv;
+    w->queue_tail = &w->queue;
+    w->done_tail = &w->done;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    struct depot_store_options opt = {.busy_timeout_ms = 10000};
+    if (depot_store_open(db_path, &opt, &w->st, e, sizeof e) != DEPOT_OK) {
+        snprintf(err, errlen, "web: cannot open database %s for webhooks: %s", db_path, e);
+        web_webhooks_free(w);
+        return NULL;
+    }
+    depot_store_leave_checkpoints(w->st); /* best effort: the worker checkpoints */
+    if (pthread_create(&w->thread, NULL, committer, w) != 0) {
+        snprintf(err, errlen, "web: cannot start the webhook committer thread");
+        web_webhooks_free(w);
+        return NULL;
+    }
+    w->running = 1;
+    return w;
+}
+
+static void free_list(struct pending *p)
+{
+    while (p) {
+        struct pending *next = p->next;
+        pending_free(p);
+        p = next;
+    }
+}
+
+void web_webhooks_stop(struct web_webhooks *w)
+{
+    if (!w || !w->running)
+        return;
+    /* The commit in progress finishes; its clients get no answer. */
+    pthread_mutex_lock(&w->lock);
+    w->stop = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    w->running = 0;
+}
+
+void web_webhooks_free(struct web_webhooks *w)
+{
+    if (!w)
+        return;
+    web_webhooks_stop(w);
+    w->outstanding = NULL;
+    /* Deliveries never committed were never acknowledged: the sender retries them. */
+    free_list(w->queue);
+    free_list(w->done);
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->lock);
+    depot_store_close(w->st);
+    free(w);
+}
+
+const struct web_route web_routes_webhooks[] = {
+    {WEB_POST, "/webhooks/shopify", WEB_ROLE_NONE, WEB_ROUTE_PUBLIC, web_webhook_shopify,
+     "webhook_shopify"},
+    {WEB_POST, "/webhooks/woocommerce", WEB_ROLE_NONE, WEB_ROUTE_PUBLIC,
+     web_webhook_woocommerce, "webhook_woocommerce"},
+    {0},
+};

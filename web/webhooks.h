@@ -1,0 +1,47 @@
+/* The webhook endpoints' shared machinery (webhooks.c), for webhook_shopify.c,
+ * webhook_woocommerce.c and server.c: signature checks, the channel's secret, and the
+ * group commit that makes a delivery durable before it is acknowledged. */
+#ifndef DEPOT_WEB_WEBHOOKS_H
+#define DEPOT_WEB_WEBHOOKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "inbound.h"
+#include "web_int.h"
+
+#define WEB_WEBHOOK_HEADER_MAX 256 /* longest header value kept from a delivery */
+
+/* 1 if sig_b64 is base64(HMAC-SHA256(body, secret)), compared in constant time; 0
+ * otherwise (also for a malformed or missing signature). */
+int web_webhook_signature_ok(const char *secret, const void *body, size_t len,
+                             const char *sig_b64);
+
+/* The channel's decrypted webhook secret (malloc'd; wipe and free it with
+ * web_webhook_secret_free). On failure fills res (500) and returns NULL. */
+char *web_webhook_secret(struct web_request *req, struct web_response *res,
+                         int64_t channel_id);
+void web_webhook_secret_free(char *secret);
+
+/* Queues a verified delivery for the committer thread and defers the answer: 200
+ * {"status":"accepted"|"duplicate"} once committed, 503 if the commit failed. The
+ * body is taken from req (req->body becomes NULL); d's strings are copied. */
+void web_webhook_enqueue(struct web_request *req, struct web_response *res,
+                         const struct depot_inbox_delivery *d);
+
+/* The endpoints (webhook_shopify.c, webhook_woocommerce.c); routed in webhooks.c. */
+void web_webhook_shopify(struct web_request *req, struct web_response *res);
+void web_webhook_woocommerce(struct web_request *req, struct web_response *res);
+
+/* The deliveries waiting for their commit, and the committer thread with its own
+ * connection to db_path. new returns NULL with a reason in err. stop joins the thread
+ * (before the libwebsockets context goes: it wakes the loop); free releases the rest. */
+struct web_webhooks *web_webhooks_new(struct web_server *srv, const char *db_path,
+                                      char *err, size_t errlen);
+void web_webhooks_stop(struct web_webhooks *w);
+void web_webhooks_free(struct web_webhooks *w);
+
+/* On the loop thread when it was woken (LWS_CALLBACK_EVENT_WAIT_CANCELLED): answers the
+ * deliveries whose commit finished. */
+void web_webhooks_completed(struct web_server *srv);
+
+#endif
