@@ -45,6 +45,20 @@ static void sku_ledger(struct web_request *req, struct web_response *res)
     web_api_view(res, req->srv->st, e, doc, NULL);
 }
 
+/* Each manual adjustment is a line of the SKU's story in the log (journald: SKU=,
+ * REQUEST_ID=), whether it worked or not. The reason is free text typed by a person and
+ * stays in the ledger, not the log. */
+static void log_adjustment(struct web_request *req, const char *sku, const char *location,
+                           int64_t delta, depot_err e)
+{
+    depot_log_kv(DEPOT_LOG_INFO, "stock",
+                 DEPOT_KV({"sku", sku}, {"location", location},
+                          {"request_id", req->request_id}, {"actor", req->auth.actor}),
+                 "adjust %s at %s by %+lld %s%s%s", sku, location, (long long)delta,
+                 e == DEPOT_OK ? "done" : "refused", e == DEPOT_OK ? "" : ": ",
+                 e == DEPOT_OK ? "" : depot_store_errmsg(req->srv->st));
+}
+
 /* Rationale: the answer and the "stock" event both carry the SKU's levels as read back
  * after the commit, so a client can replace what it shows instead of applying a delta
  * to a view that may be stale. */
@@ -69,6 +83,7 @@ static void sku_adjust(struct web_request *req, struct web_response *res)
     }
     depot_err e = depot_stock_adjust(st, sku, location, delta, reason, req->auth.actor,
                                      &ledger_id);
+    log_adjustment(req, sku, location, delta, e);
     if (e == DEPOT_OK)
         e = depot_stock_show_json(st, sku, &view);
     if (e != DEPOT_OK) {

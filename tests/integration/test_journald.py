@@ -3,7 +3,8 @@ namespace a fresh /run holds /run/systemd/journal/socket, bound by this test, so
 depotd sends with log_format = journal (sd_journal_sendv, the native protocol) arrives
 here. An order action through the API must be findable the way an operator looks for it,
 `journalctl -u depotd ORDER_ID=<id>`: upper-cased fields ORDER_ID, REQUEST_ID (equal to
-the X-Request-Id the client got), the module, priority and identifier.
+the X-Request-Id the client got), the module, priority and identifier; likewise SKU= for a
+stock adjustment and CHANNEL= for a webhook delivery and its ingestion.
 
 Needs root (mount namespace); skipped otherwise."""
 
@@ -21,6 +22,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import depot_testlib as dt  # noqa: E402
+import webhook_helpers as wh  # noqa: E402
 
 SOCKET = "/run/systemd/journal/socket"
 CSV = "sku,name,gtin,location,on_hand\nMUG-1,Mug,,MAIN,10\n"
@@ -62,6 +64,8 @@ def inner(root):
     token = json.loads(ctl("--json", "token", "create", "ops", "--role", "admin").stdout)["token"]
     order = json.loads(ctl("--json", "order", "create", "--external-id", "J-1",
                            "--line", "MUG-1:2").stdout)
+    ctl("channel", "add", "shopify", "--shop", wh.SHOP, "--token", "shpat_x",
+        "--webhook-secret", wh.SHOP_SECRET)
     port = dt.free_port()
     conf = os.path.join(root, "depotd.conf")
     with open(conf, "w", encoding="utf-8") as f:
@@ -76,16 +80,30 @@ def inner(root):
                                  method="POST", headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=10) as r:
         request_id = r.headers["X-Request-Id"]
-    entries, deadline = [], time.monotonic() + 3
+    req = urllib.request.Request(f"{base}/api/v1/skus/MUG-1/adjust", method="POST",
+                                 data=json.dumps({"location": "MAIN", "delta": 3,
+                                                  "reason": "cycle count"}).encode(),
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        adjust_request_id = r.headers["X-Request-Id"]
+    body = wh.order_body(order_id=5501, lines=(("L1", "MUG-1", 1),))
+    req = urllib.request.Request(f"{base}/webhooks/shopify", data=body, method="POST",
+                                 headers=wh.shopify_headers(body, "orders/create"))
+    with urllib.request.urlopen(req, timeout=10) as r:
+        webhook_request_id = r.headers["X-Request-Id"]
+    entries, deadline = [], time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
             entries.append(parse_native(sink.recv(65536)))
         except socket.timeout:
-            if any(e.get("ORDER_ID") for e in entries):
+            if any(e.get("DEPOT_MODULE") == "inbox" for e in entries):
                 break
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=30)
     print(json.dumps({"entries": entries, "request_id": request_id, "order_id": order["id"],
+                      "adjust_request_id": adjust_request_id,
+                      "webhook_request_id": webhook_request_id,
                       "stderr": stderr, "rc": proc.returncode}))
 
 
@@ -126,6 +144,18 @@ class JournaldFieldsTest(unittest.TestCase):
         self.assertEqual(story[0]["PRIORITY"], "6")
         self.assertEqual(story[0]["DEPOT_MODULE"], "orders")
         self.assertIn("reserve done", story[0]["MESSAGE"])
+        # `journalctl -u depotd SKU=MUG-1`: the manual adjustment, with its request id
+        sku = [e for e in entries if e.get("SKU") == "MUG-1"]
+        self.assertEqual(len(sku), 1, entries)
+        self.assertEqual(sku[0]["REQUEST_ID"], out["adjust_request_id"])
+        self.assertIn("adjust MUG-1 at MAIN by +3 done", sku[0]["MESSAGE"])
+        # `journalctl -u depotd CHANNEL=shopify:1`: the webhook delivery ingested, carrying
+        # the id of the request that delivered it
+        channel = [e for e in entries if e.get("CHANNEL") == "shopify:1"]
+        self.assertEqual({e["DEPOT_MODULE"] for e in channel}, {"inbox"}, channel)
+        self.assertEqual({e["REQUEST_ID"] for e in channel}, {out["webhook_request_id"]})
+        ingested = [e for e in channel if e["DEPOT_MODULE"] == "inbox"]
+        self.assertTrue(ingested[0].get("ORDER_ID"), ingested)
         # Nothing went to stderr as JSON lines: the journal took every entry.
         self.assertEqual(dt.parse_log(out["stderr"]), [])
 
