@@ -113,6 +113,10 @@ static const struct option_def options[] = {
     {.name = "sync_breaker_cooldown_ms", .type = OPT_INT, FIELD(sync_breaker_cooldown_ms),
      .def = "30000", .min = 100, .max = 3600000,
      .help = "How long an open circuit waits before one probe call (half-open)"},
+    {.name = "sync_backstop_interval", .type = OPT_INT, FIELD(sync_backstop_interval),
+     .def = "300", .min = 0, .max = 86400,
+     .help = "Seconds between pulls of each channel's recently updated orders, which "
+             "catch what webhooks missed (0 = never)"},
     {.name = "webhook_stale_after", .type = OPT_INT, FIELD(webhook_stale_after),
      .def = "900", .min = 1, .max = 30 * 24 * 3600,
      .help = "Seconds after which a Shopify delivery (X-Shopify-Triggered-At) is flagged "

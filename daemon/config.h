@@ -49,6 +49,7 @@ struct depot_config {
     int sync_http_timeout_ms;    /* outbound: one call; also the SIGTERM grace */
     int sync_breaker_threshold;  /* outbound: consecutive failures that open a circuit */
     int sync_breaker_cooldown_ms;
+    int sync_backstop_interval;  /* outbound: seconds between pulls of recent orders */
     int webhook_stale_after;     /* inbound: seconds before a delivery is flagged stale */
     int inbox_max_attempts;      /* inbound: failed attempts before a dead letter */
 

@@ -143,12 +143,14 @@ int ctl__carrier_test(struct ctl *c, int argc, char **argv);
 int ctl__carrier_track(struct ctl *c, int argc, char **argv);
 int ctl__carrier_void(struct ctl *c, int argc, char **argv);
 int ctl__app_set(struct ctl *c, int argc, char **argv);
+int ctl__app_install(struct ctl *c, int argc, char **argv);
 int ctl__shipment_label(struct ctl *c, int argc, char **argv);
 int ctl__shipment_void(struct ctl *c, int argc, char **argv);
 int ctl__station_add(struct ctl *c, int argc, char **argv);
 int ctl__station_list(struct ctl *c, int argc, char **argv);
 int ctl__scanner_add(struct ctl *c, int argc, char **argv);
 int ctl__scanner_list(struct ctl *c, int argc, char **argv);
+int ctl__scanner_move(struct ctl *c, int argc, char **argv);
 int ctl__scan(struct ctl *c, int argc, char **argv);
 
 #endif

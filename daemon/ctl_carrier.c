@@ -1,14 +1,15 @@
 /* depotctl's carrier and OAuth app commands: add a FedEx/UPS/DHL account with its client
  * credentials sealed in the vault, list carriers (never their secrets), test one by
  * getting a token through the token service (its expiry is printed, never the token),
- * track or void a shipment at the carrier, and set the Shopify app's credentials used
- * by the OAuth install. */
+ * track or void a shipment at the carrier, set the Shopify app's credentials used by
+ * the OAuth install, and start that install (the authorize link to open). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "carrier.h"
 #include "carriers.h"
 #include "ctl.h"
+#include "token_install.h"
 #include "token_service.h"
 
 #define SECRET_LINE_MAX 4096
@@ -328,5 +329,54 @@ out:
     if (buf)
         explicit_bzero(buf, 2 * sizeof *buf);
     free(buf);
+    return rc;
+}
+
+int ctl__app_install(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"shop", required_argument, NULL, 's'},
+        {"redirect-uri", required_argument, NULL, 'r'},
+        {"api-base", required_argument, NULL, 'b'},
+        {0},
+    };
+    const char *shop_in = NULL, *redirect = NULL, *api_base = NULL;
+    char url[2048], shop[SHOPIFY_SHOP_MAX + 1], err[256];
+    uint8_t key[DEPOT_MASTER_KEY_LEN];
+    depot_store *st = NULL;
+    int o, rc;
+    while ((o = ctl__getopt(c, argc, argv, opts)) > 0) {
+        switch (o) {
+        case 's': shop_in = optarg; break;
+        case 'r': redirect = optarg; break;
+        case 'b': api_base = optarg; break;
+        }
+    }
+    if (o < 0)
+        return ctl__opts_exit(o);
+    if (ctl__positional(c, argc, argv, 1) != 0)
+        return CTL_EXIT_USAGE;
+    if (strcmp(argv[optind], "shopify") != 0)
+        return ctl__usage_error(c, "app platform must be shopify, not '%s'", argv[optind]);
+    if (!shop_in || !redirect)
+        return ctl__usage_error(c, "app install shopify takes --shop and --redirect-uri");
+    if ((rc = ctl__master_key(c, key)) != CTL_EXIT_OK ||
+        (rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
+        goto out;
+    depot_err e = shopify_install_start(st, key, shop_in, api_base, redirect, c->actor, url,
+                                        sizeof url, shop, err, sizeof err);
+    if (e != DEPOT_OK) {
+        rc = ctl__fail(c, e, "%s", err);
+        goto out;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "shop", shop);
+    cJSON_AddStringToObject(doc, "authorize_url", url);
+    cJSON_AddNumberToObject(doc, "state_expires_in", SHOPIFY_STATE_TTL_S);
+    rc = ctl__done(c, doc, "Open this link as the shop's owner within %d minutes to install "
+                   "Depot on %s:\n%s", SHOPIFY_STATE_TTL_S / 60, shop, url);
+out:
+    depot_store_close(st);
+    explicit_bzero(key, sizeof key);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include "channel_sync.h"
 #include "ctl.h"
 
 #define SECRET_LINE_MAX 4096
@@ -49,9 +50,12 @@ int ctl__channel_add(struct ctl *c, int argc, char **argv)
         {"webhook-secret", required_argument, NULL, 'w'},
         {"api-base", required_argument, NULL, 'b'},
         {"api-version", required_argument, NULL, 'v'},
+        {"webhook-url", required_argument, NULL, 'u'},
         {0},
     };
     const char *shop = NULL, *store = NULL, *api_base = NULL, *api_version = NULL, *err;
+    const char *webhook_url = NULL;
+    int queued = 0;
     const char *cred[CRED_COUNT] = {0};
     char (*buf)[SECRET_LINE_MAX] = NULL;
     uint8_t key[DEPOT_MASTER_KEY_LEN];
@@ -68,6 +72,7 @@ int ctl__channel_add(struct ctl *c, int argc, char **argv)
         case 'w': cred[CRED_WEBHOOK] = optarg; break;
         case 'b': api_base = optarg; break;
         case 'v': api_version = optarg; break;
+        case 'u': webhook_url = optarg; break;
         }
     }
     if (o < 0)
@@ -81,9 +86,12 @@ int ctl__channel_add(struct ctl *c, int argc, char **argv)
     if (shopify && (!shop || store || cred[CRED_KEY] || cred[CRED_SECRET]))
         return ctl__usage_error(c, "shopify takes --shop DOMAIN --token TOKEN "
                                    "--webhook-secret SECRET");
-    if (!shopify && (!store || shop || cred[CRED_TOKEN] || api_version))
+    if (!shopify && (!store || shop || cred[CRED_TOKEN] || api_version || webhook_url))
         return ctl__usage_error(c, "woocommerce takes --store URL --key CK --secret CS "
                                    "--webhook-secret SECRET");
+    if (webhook_url && !depot_webhook_url_valid(webhook_url))
+        return ctl__usage_error(c, "the webhook URL must be an http:// or https:// URL of at "
+                                   "most %d characters", DEPOT_WEBHOOK_URL_MAX);
     if (!(buf = calloc(CRED_COUNT, sizeof *buf)))
         return ctl__fail(c, DEPOT_E_NOMEM, "out of memory");
     if (read_stdin_secrets(cred, buf, &err) != 0) {
@@ -105,6 +113,13 @@ int ctl__channel_add(struct ctl *c, int argc, char **argv)
         rc = ctl__store_fail(c, st, e);
         goto out;
     }
+    /* Subscribing the shop's webhooks is an outbox event: the daemon delivers it, retried
+     * until Shopify answers, and a re-run with the same URL queues nothing new. */
+    if (webhook_url &&
+        (e = depot_channel_webhooks_queue(st, id, webhook_url, c->actor, &queued)) != DEPOT_OK) {
+        rc = ctl__store_fail(c, st, e);
+        goto out;
+    }
     struct depot_channel ch;
     if ((e = depot_channel_get(st, id, &ch)) != DEPOT_OK) {
         rc = ctl__store_fail(c, st, e);
@@ -115,8 +130,11 @@ int ctl__channel_add(struct ctl *c, int argc, char **argv)
     cJSON_AddStringToObject(doc, "kind", ch.kind);
     cJSON_AddStringToObject(doc, "name", ch.name);
     cJSON_AddStringToObject(doc, "api_base", ch.api_base);
-    rc = ctl__done(c, doc, "channel %lld: %s %s%s%s", (long long)id, ch.kind, ch.name,
-                   ch.api_base[0] ? " via " : "", ch.api_base);
+    if (webhook_url)
+        cJSON_AddNumberToObject(doc, "webhooks_queued", queued);
+    rc = ctl__done(c, doc, "channel %lld: %s %s%s%s%s", (long long)id, ch.kind, ch.name,
+                   ch.api_base[0] ? " via " : "", ch.api_base,
+                   queued ? " (webhook subscriptions queued)" : "");
 out:
     depot_store_close(st);
     explicit_bzero(key, sizeof key);

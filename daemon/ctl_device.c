@@ -236,3 +236,38 @@ int ctl__scanner_list(struct ctl *c, int argc, char **argv)
     free(list);
     return CTL_EXIT_OK;
 }
+
+int ctl__scanner_move(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"station", required_argument, NULL, 's'},
+        {0},
+    };
+    const char *station = NULL;
+    depot_store *st;
+    int o, rc;
+    while ((o = ctl__getopt(c, argc, argv, opts)) > 0)
+        if (o == 's')
+            station = optarg;
+    if (o < 0)
+        return ctl__opts_exit(o);
+    if (ctl__positional(c, argc, argv, 1) != 0)
+        return CTL_EXIT_USAGE;
+    if (!station)
+        return ctl__usage_error(c, "scanner move needs --station");
+    const char *name = argv[optind];
+    if ((rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
+        return rc;
+    depot_err e = depot_scanner_set_station(st, name, station, c->actor);
+    if (e != DEPOT_OK) {
+        rc = ctl__store_fail(c, st, e);
+        depot_store_close(st);
+        return rc;
+    }
+    depot_store_close(st);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "scanner", name);
+    cJSON_AddStringToObject(doc, "station", station);
+    return ctl__done(c, doc, "scanner %s now scans for station %s (a running depotd picks "
+                     "it up on SIGHUP)", name, station);
+}

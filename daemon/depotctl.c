@@ -95,6 +95,7 @@ static const struct ctl_cmd commands[] = {
      "  --all-dead       replay every dead delivery\n"},
     {"channel", "add", ctl__channel_add,
      "shopify --shop DOMAIN --token T --webhook-secret S [--api-base URL] [--api-version V]\n"
+     "         [--webhook-url URL]\n"
      "       | woocommerce --store URL --key CK --secret CS --webhook-secret S [--api-base URL]",
      "Connect a sales channel; its secrets are stored encrypted (re-run to rotate them).",
      "  --shop DOMAIN    the shop's <name>.myshopify.com domain\n"
@@ -105,6 +106,8 @@ static const struct ctl_cmd commands[] = {
      "  --webhook-secret S  the secret webhooks are signed with\n"
      "  --api-base URL   send API calls here instead of the platform (test servers)\n"
      "  --api-version V  Shopify Admin API version (default " DEPOT_SHOPIFY_API_VERSION ")\n"
+     "  --webhook-url URL  subscribe the shop's webhooks to this public URL of\n"
+     "                   /webhooks/shopify (queued; the daemon delivers it)\n"
      "  a secret given as - is read from stdin, one line each, in the order above\n"},
     {"channel", "list", ctl__channel_list, "",
      "List sales channels and which credentials they hold (never the values).", NULL},
@@ -151,13 +154,19 @@ static const struct ctl_cmd commands[] = {
      "                   carrier's ground service)\n"
      "  --format F       zpl for thermal printers (default), pdf or png\n"
      "  --printer NAME   queue the label to this printer\n"},
-    {"shipment", "void", ctl__shipment_void, "ID",
-     "Void a shipment's label at its carrier (so it is not billed), then mark it voided.",
+    {"shipment", "void", ctl__shipment_void, "ID [--then none|release|restock]",
+     "Void a shipment's label at its carrier (so it is not billed), then mark it voided and "
+     "release the goods to the order again or restock them.",
      NULL},
     {"app", "set", ctl__app_set, "shopify --client-id ID --client-secret SECRET --scopes LIST",
      "Set the Shopify app credentials the OAuth install uses (stored encrypted).",
      "  --scopes LIST    e.g. read_orders,write_fulfillments,write_inventory\n"
      "  a secret given as - is read from stdin, one line each, id first\n"},
+    {"app", "install", ctl__app_install, "shopify --shop DOMAIN --redirect-uri URL",
+     "Start the Shopify OAuth install: print the authorize link (single-use, 10 minutes).",
+     "  --redirect-uri URL  depotd's https://HOST/oauth/shopify/callback, as listed in\n"
+     "                      the app's settings\n"
+     "  --api-base URL      send the shop's owner to another base URL (test servers)\n"},
     {"gs1", "parse", ctl__gs1_parse, "< SCAN",
      "Parse one raw scan from stdin: AIM symbology identifier and GS1 AIs.",
      "  stdin: the scan's bytes, FNC1 as ASCII 29 (GS), optional AIM prefix such as\n"
@@ -213,6 +222,8 @@ static const struct ctl_cmd commands[] = {
      "  --disabled       configure it without opening it\n"},
     {"scanner", "list", ctl__scanner_list, "",
      "List configured scanners and their serial settings.", NULL},
+    {"scanner", "move", ctl__scanner_move, "NAME --station S",
+     "Re-pair scanner NAME with station S (depotd applies it on SIGHUP).", NULL},
     {NULL, "scan", ctl__scan, "--station S CODE",
      "Scan CODE at a station through its simulated scanner (demo: depot-scan-sim).",
      "  CODE             the barcode's data, escapes decoded by the simulator: \\x1d is\n"

@@ -189,6 +189,7 @@ static int start_sync(struct depotd *d)
         .breaker_cooldown_ms = cfg->sync_breaker_cooldown_ms,
         .shutdown_grace_ms = cfg->sync_http_timeout_ms,
         .poll_ms = 200,
+        .backstop_interval_s = cfg->sync_backstop_interval,
         .publish = publish_sync_event,
         .publish_user = d,
     };

@@ -418,6 +418,20 @@ static void add_scanner(struct depot_scanners *m, const struct depot_scanner_con
     try_open(s);
 }
 
+/* 1 if a and b differ at most in their station. */
+static int same_but_station(const struct depot_scanner_conf *a,
+                            const struct depot_scanner_conf *b)
+{
+    struct depot_scanner_conf x = *a;
+    memcpy(x.station, b->station, sizeof x.station);
+    return memcmp(&x, b, sizeof x) == 0;
+}
+
+static void reload_on_change(void *user)
+{
+    depot_scanners_reload(user);
+}
+
 struct depot_scanners *depot_scanners_start(struct depot_web *web, depot_store *st)
 {
     struct depot_scanners *m = calloc(1, sizeof *m);
@@ -438,6 +452,7 @@ struct depot_scanners *depot_scanners_start(struct depot_web *web, depot_store *
         add_scanner(m, &confs[i], &tail);
     free(confs);
     depot_devices_provide("scanners", provide_scanners, m);
+    depot_devices_watch(reload_on_change, m);
     depot_log(DEPOT_LOG_INFO, "scanner", "%zu scanner(s) configured", n);
     return m;
 }
@@ -448,7 +463,8 @@ int depot_scanners_reload(struct depot_scanners *m)
     size_t n = 0;
     if (load(m, &confs, &n) != 0)
         return -1;
-    /* Keep the scanners whose configuration is unchanged; close the rest. */
+    /* Keep the scanners whose configuration is unchanged (a scanner moved to another
+     * station keeps its open port and publishes its new station); close the rest. */
     struct scanner *kept = NULL, **kept_tail = &kept;
     char *reused = calloc(n ? n : 1, 1);
     if (!reused) {
@@ -460,10 +476,18 @@ int depot_scanners_reload(struct depot_scanners *m)
         next = s->next;
         s->next = NULL;
         size_t i = 0;
-        while (i < n && (reused[i] || memcmp(&confs[i], &s->conf, sizeof confs[i]) != 0))
+        while (i < n && (reused[i] || !same_but_station(&confs[i], &s->conf)))
             i++;
         if (i < n) {
             reused[i] = 1;
+            if (strcmp(confs[i].station, s->conf.station) != 0) {
+                depot_log_kv(DEPOT_LOG_INFO, "scanner",
+                             DEPOT_KV({"scanner", s->conf.name}, {"station", confs[i].station}),
+                             "scanner %s moved from station %s to %s", s->conf.name,
+                             s->conf.station, confs[i].station);
+                memcpy(s->conf.station, confs[i].station, sizeof s->conf.station);
+                publish_state(s);
+            }
             *kept_tail = s;
             kept_tail = &s->next;
         } else {
@@ -472,10 +496,10 @@ int depot_scanners_reload(struct depot_scanners *m)
             scanner_free(s);
         }
     }
-    m->list = kept;
     for (size_t i = 0; i < n; i++)
         if (!reused[i])
             add_scanner(m, &confs[i], &kept_tail);
+    m->list = kept; /* after the adds: with nothing kept, kept_tail points at kept */
     free(reused);
     free(confs);
     depot_log(DEPOT_LOG_INFO, "scanner", "scanner configuration reloaded: %zu scanner(s)", n);
@@ -487,6 +511,7 @@ void depot_scanners_stop(struct depot_scanners *m)
     if (!m)
         return;
     depot_devices_provide("scanners", NULL, NULL);
+    depot_devices_watch(NULL, NULL);
     for (struct scanner *s = m->list, *next; s; s = next) {
         next = s->next;
         scanner_free(s);

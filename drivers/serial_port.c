@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 
 /* libserialport keeps its error text per call; copy it and free it. */
 static void sp_reason(enum sp_return r, const char *path, const char *what, char *err,
@@ -55,6 +56,27 @@ static enum sp_return apply_config(struct sp_port *sp, const struct depot_serial
         r = sp_set_config(sp, pc);
     sp_free_config(pc);
     return r;
+}
+
+/* Rationale: libserialport 0.1.1 (Debian 12) sets and clears CRTSCTS in c_iflag instead
+ * of c_cflag on Linux, so RTS/CTS flow control asked of it never reaches the line (and a
+ * port left with it on by another program keeps it). After libserialport has applied
+ * the settings, the hardware flow-control bit is put where the kernel reads it. */
+static int fix_rtscts(int fd, int rtscts, const char *path, char *err, size_t errlen)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) != 0)
+        goto fail;
+    tcflag_t want = rtscts ? CRTSCTS : 0;
+    if ((t.c_cflag & CRTSCTS) == want && !(t.c_iflag & CRTSCTS))
+        return 0;
+    t.c_iflag &= ~(tcflag_t)CRTSCTS;
+    t.c_cflag = (t.c_cflag & ~(tcflag_t)CRTSCTS) | want;
+    if (tcsetattr(fd, TCSANOW, &t) == 0)
+        return 0;
+fail:
+    snprintf(err, errlen, "%s: flow control: %s", path, strerror(errno));
+    return -1;
 }
 
 enum depot_serial_result depot_serial_open(const char *path,
@@ -117,6 +139,8 @@ enum depot_serial_result depot_serial_open(const char *path,
         sp_reason(r, path, "descriptor", err, errlen);
         goto fail;
     }
+    if (fix_rtscts(fd, cfg->flow == DEPOT_SERIAL_FLOW_RTSCTS, path, err, errlen) != 0)
+        goto fail;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
         fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {

@@ -36,11 +36,19 @@ static int valid_url(const char *in)
     return ok;
 }
 
-/* config: an object with only known members, each a string or (shipper) an object. */
+/* "v" and 1..8 digits: a pinned API version such as UPS's "v2409". */
+static int valid_api_version(const char *v)
+{
+    size_t n = strlen(v);
+    return n >= 2 && n <= 9 && v[0] == 'v' && strspn(v + 1, "0123456789") == n - 1;
+}
+
+/* config: an object with only known members, each a string, or (shipper) an object, or
+ * (timeout_ms, one carrier call) a number of milliseconds. */
 static const char *bad_config(const char *json)
 {
     static const char *const known[] = {"shipper", "service", "profile", "billing_number",
-                                        NULL};
+                                        "timeout_ms", "api_version", NULL};
     if (!json)
         return NULL;
     if (strlen(json) >= sizeof(((struct depot_carrier *)0)->config))
@@ -53,26 +61,34 @@ static const char *bad_config(const char *json)
         for (int i = 0; known[i]; i++)
             ok |= strcmp(m->string, known[i]) == 0;
         if (!ok)
-            why = "carrier config members are shipper, service, profile, billing_number";
-        else if (strcmp(m->string, "shipper") == 0 ? !cJSON_IsObject(m) : !cJSON_IsString(m))
-            why = "carrier config: shipper is an object, the others strings";
+            why = "carrier config members are shipper, service, profile, billing_number, "
+                  "timeout_ms, api_version";
+        else if (strcmp(m->string, "timeout_ms") == 0
+                     ? !cJSON_IsNumber(m) || m->valuedouble < DEPOT_CARRIER_TIMEOUT_MIN_MS ||
+                           m->valuedouble > DEPOT_CARRIER_TIMEOUT_MAX_MS
+                     : strcmp(m->string, "shipper") == 0 ? !cJSON_IsObject(m)
+                                                         : !cJSON_IsString(m))
+            why = "carrier config: shipper is an object, timeout_ms a number 1000..120000, "
+                  "the others strings";
+        else if (strcmp(m->string, "api_version") == 0 && !valid_api_version(m->valuestring))
+            why = "carrier config: api_version is like v2409";
     }
     cJSON_Delete(doc);
     return why;
 }
 
-static const char *credential_value(const struct depot_carrier_in *in, int f)
+/* The values of credential_fields, in their order. */
+static void credential_values(const struct depot_carrier_in *in, const char *values[4])
 {
-    switch (f) {
-    case 0: return in->client_id;
-    case 1: return in->client_secret;
-    case 2: return in->username;
-    default: return in->password;
-    }
+    values[0] = in->client_id;
+    values[1] = in->client_secret;
+    values[2] = in->username;
+    values[3] = in->password;
 }
 
 static depot_err validate(depot_store *st, const struct depot_carrier_in *in, const char *name)
 {
+    const char *values[4];
     const char *why;
     if (!valid_kind(in->kind))
         return store__fail(st, DEPOT_E_INVALID, "carrier kind must be fedex, ups or dhl");
@@ -89,8 +105,9 @@ static depot_err validate(depot_store *st, const struct depot_carrier_in *in, co
         return store__fail(st, DEPOT_E_INVALID, "token url must be an http(s) URL");
     if ((why = bad_config(in->config_json)))
         return store__fail(st, DEPOT_E_INVALID, "%s", why);
+    credential_values(in, values);
     for (int f = 0; credential_fields[f]; f++) {
-        const char *v = credential_value(in, f);
+        const char *v = values[f];
         if (v && strlen(v) > CREDENTIAL_MAX)
             return store__fail(st, DEPOT_E_INVALID, "%s is longer than %d bytes",
                                credential_fields[f], CREDENTIAL_MAX);
@@ -125,7 +142,8 @@ depot_err depot_carrier_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
                             int64_t *id_out)
 {
     const char *name = in->name && in->name[0] ? in->name : in->kind;
-    char secret[64], entity[32], detail[64];
+    const char *values[4];
+    char entity[32], detail[64];
     int64_t id = 0;
     depot_err e;
 
@@ -164,13 +182,9 @@ depot_err depot_carrier_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
         e = store__fail(st, DEPOT_E_CONFLICT, "a carrier of another kind is named %s", name);
     else if (rc != SQLITE_ROW)
         e = store__dberr(st, "add carrier");
-    for (int f = 0; e == DEPOT_OK && credential_fields[f]; f++) {
-        const char *v = credential_value(in, f);
-        int replaced;
-        snprintf(secret, sizeof secret, "carrier/%lld/%s", (long long)id, credential_fields[f]);
-        if (v && v[0])
-            e = store__secret_write(st, key, secret, (const uint8_t *)v, strlen(v), &replaced);
-    }
+    credential_values(in, values);
+    if (e == DEPOT_OK)
+        e = store__credentials_write(st, key, "carrier", id, credential_fields, values);
     if (e == DEPOT_OK)
         e = forget_token(st, id);
     if (e == DEPOT_OK) {
@@ -189,36 +203,21 @@ depot_err depot_carrier_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
     return DEPOT_OK;
 }
 
-static void copy_text(char *dst, size_t cap, const unsigned char *src)
-{
-    snprintf(dst, cap, "%s", src ? (const char *)src : "");
-}
-
 #define CARRIER_COLUMNS "id, kind, name, account, api_base, token_url, config, enabled"
 
-static void carrier_from_row(sqlite3_stmt *s, struct depot_carrier *out)
+/* Fills the struct depot_carrier at out from CARRIER_COLUMNS. */
+static void carrier_from_row(sqlite3_stmt *s, void *out)
 {
-    memset(out, 0, sizeof *out);
-    out->id = sqlite3_column_int64(s, 0);
-    copy_text(out->kind, sizeof out->kind, sqlite3_column_text(s, 1));
-    copy_text(out->name, sizeof out->name, sqlite3_column_text(s, 2));
-    copy_text(out->account, sizeof out->account, sqlite3_column_text(s, 3));
-    copy_text(out->api_base, sizeof out->api_base, sqlite3_column_text(s, 4));
-    copy_text(out->token_url, sizeof out->token_url, sqlite3_column_text(s, 5));
-    copy_text(out->config, sizeof out->config, sqlite3_column_text(s, 6));
-    out->enabled = sqlite3_column_int(s, 7);
-}
-
-static depot_err fetch(depot_store *st, sqlite3_stmt *s, struct depot_carrier *out,
-                       const char *what)
-{
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        carrier_from_row(s, out);
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE)
-        return store__fail(st, DEPOT_E_NOT_FOUND, "unknown carrier %s", what);
-    return rc == SQLITE_ROW ? DEPOT_OK : store__dberr(st, "read carrier");
+    struct depot_carrier *c = out;
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(s, 0);
+    store__copy_text(c->kind, sizeof c->kind, sqlite3_column_text(s, 1));
+    store__copy_text(c->name, sizeof c->name, sqlite3_column_text(s, 2));
+    store__copy_text(c->account, sizeof c->account, sqlite3_column_text(s, 3));
+    store__copy_text(c->api_base, sizeof c->api_base, sqlite3_column_text(s, 4));
+    store__copy_text(c->token_url, sizeof c->token_url, sqlite3_column_text(s, 5));
+    store__copy_text(c->config, sizeof c->config, sqlite3_column_text(s, 6));
+    c->enabled = sqlite3_column_int(s, 7);
 }
 
 depot_err depot_carrier_find(depot_store *st, const char *name, struct depot_carrier *out)
@@ -230,7 +229,7 @@ depot_err depot_carrier_find(depot_store *st, const char *name, struct depot_car
     if (!s)
         return DEPOT_E_DB;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    return fetch(st, s, out, name);
+    return store__fetch_row(st, s, carrier_from_row, out, "carrier", name);
 }
 
 depot_err depot_carrier_get(depot_store *st, int64_t id, struct depot_carrier *out)
@@ -242,34 +241,18 @@ depot_err depot_carrier_get(depot_store *st, int64_t id, struct depot_carrier *o
         return DEPOT_E_DB;
     sqlite3_bind_int64(s, 1, id);
     snprintf(what, sizeof what, "%lld", (long long)id);
-    return fetch(st, s, out, what);
+    return store__fetch_row(st, s, carrier_from_row, out, "carrier", what);
 }
 
 depot_err depot_carrier_credential(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
                                    int64_t carrier_id, const char *field, char **value)
 {
-    char name[64];
-    uint8_t *v = NULL;
-    size_t len = 0;
-    int known = 0;
-
-    *value = NULL;
-    for (int f = 0; credential_fields[f]; f++)
-        known |= field && strcmp(field, credential_fields[f]) == 0;
-    if (!known)
-        return store__fail(st, DEPOT_E_INVALID, "unknown carrier credential");
-    snprintf(name, sizeof name, "carrier/%lld/%s", (long long)carrier_id, field);
-    depot_err e = depot_secret_get(st, key, name, &v, &len);
-    if (e == DEPOT_E_NOT_FOUND)
-        return store__fail(st, e, "carrier %lld has no %s", (long long)carrier_id, field);
-    if (e == DEPOT_OK)
-        *value = (char *)v;
-    return e;
+    return store__credential_read(st, key, "carrier", carrier_id, credential_fields, field,
+                                  value);
 }
 
 depot_err depot_carrier_list_json(depot_store *st, cJSON **out)
 {
-    char prefix[48];
     int rc = SQLITE_DONE;
     *out = NULL;
     store__clear_error(st);
@@ -299,13 +282,7 @@ depot_err depot_carrier_list_json(depot_store *st, cJSON **out)
         cJSON_AddStringToObject(o, "token_url", c.token_url);
         cJSON_AddBoolToObject(o, "enabled", c.enabled);
         cJSON_AddNumberToObject(o, "created_at", (double)sqlite3_column_int64(s, 8));
-        cJSON *creds = cJSON_AddArrayToObject(o, "credentials");
-        snprintf(prefix, sizeof prefix, "carrier/%lld/", (long long)c.id);
-        sqlite3_bind_text(sec, 1, prefix, -1, SQLITE_TRANSIENT);
-        while (sqlite3_step(sec) == SQLITE_ROW)
-            cJSON_AddItemToArray(creds,
-                                 cJSON_CreateString((const char *)sqlite3_column_text(sec, 0)));
-        sqlite3_reset(sec);
+        store__credential_names(sec, "carrier", c.id, cJSON_AddArrayToObject(o, "credentials"));
         if (sqlite3_column_int(s, 9)) {
             cJSON *t = cJSON_AddObjectToObject(o, "token");
             if (sqlite3_column_type(s, 10) == SQLITE_NULL)
@@ -316,14 +293,5 @@ depot_err depot_carrier_list_json(depot_store *st, cJSON **out)
             cJSON_AddNullToObject(o, "token");
         }
     }
-    sqlite3_reset(s);
-    if (!items)
-        rc = SQLITE_NOMEM;
-    if (rc != SQLITE_DONE) {
-        cJSON_Delete(doc);
-        return rc == SQLITE_NOMEM ? store__fail(st, DEPOT_E_NOMEM, "out of memory")
-                                  : store__dberr(st, "list carriers");
-    }
-    *out = doc;
-    return DEPOT_OK;
+    return store__list_end(st, s, rc, doc, items, "list carriers", out);
 }

@@ -17,6 +17,9 @@
 #define DEPOT_CARRIER_NAME_MAX 64
 #define DEPOT_CARRIER_URL_MAX 512
 #define DEPOT_CARRIER_ACCOUNT_MAX 64
+/* Bounds of the config's "timeout_ms" (one call to the carrier; default 20000). */
+#define DEPOT_CARRIER_TIMEOUT_MIN_MS 1000
+#define DEPOT_CARRIER_TIMEOUT_MAX_MS 120000
 
 struct depot_carrier {
     int64_t id;
@@ -31,7 +34,8 @@ struct depot_carrier {
 
 /* What `carrier add` stores. client_id/client_secret are required; username/password
  * only for DHL Parcel DE (its password grant); config_json may be NULL (an object with
- * at most "shipper", "service", "profile" and "billing_number"). */
+ * at most "shipper", "service", "profile", "billing_number", "timeout_ms" and
+ * "api_version" -- UPS's pinned Shipping API version, default CARRIER_UPS_API_VERSION). */
 struct depot_carrier_in {
     const char *kind, *name, *account, *api_base, *token_url, *config_json;
     const char *client_id, *client_secret, *username, *password;

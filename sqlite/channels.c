@@ -101,16 +101,6 @@ static int valid_api_version(const char *v)
     return 1;
 }
 
-static const char *credential_value(const struct depot_channel_credentials *c, int field)
-{
-    switch (field) {
-    case 0: return c->token;
-    case 1: return c->consumer_key;
-    case 2: return c->consumer_secret;
-    default: return c->webhook_secret;
-    }
-}
-
 /* The credentials a kind requires; NULL if all are there, else the missing field. */
 static const char *missing_credential(const char *kind, const struct depot_channel_credentials *c)
 {
@@ -121,11 +111,6 @@ static const char *missing_credential(const char *kind, const struct depot_chann
     if (!c->consumer_key || !c->consumer_key[0])
         return "consumer_key";
     return c->consumer_secret && c->consumer_secret[0] ? NULL : "consumer_secret";
-}
-
-static void secret_name(int64_t channel_id, const char *field, char *out, size_t cap)
-{
-    snprintf(out, cap, "channel/%lld/%s", (long long)channel_id, field);
 }
 
 /* Within a transaction: the channel row (inserted, or its api_base and config updated). */
@@ -164,7 +149,9 @@ depot_err depot_channel_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
                             const char *actor, int64_t *id_out)
 {
     char canon[DEPOT_CHANNEL_NAME_MAX + 1], base[DEPOT_CHANNEL_URL_MAX + 1];
-    char config[64], secret[64], entity[32], detail[96];
+    char config[64], entity[32], detail[96];
+    const char *values[] = {cred->token, cred->consumer_key, cred->consumer_secret,
+                            cred->webhook_secret};
     const char *missing;
     int64_t id = 0;
     depot_err e;
@@ -196,14 +183,8 @@ depot_err depot_channel_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
     if ((e = store__begin(st)) != DEPOT_OK)
         return e;
     e = upsert_channel_row(st, kind, canon, api_base && api_base[0] ? base : NULL, config, &id);
-    for (int f = 0; e == DEPOT_OK && credential_fields[f]; f++) {
-        const char *v = credential_value(cred, f);
-        int replaced;
-        if (!v || !v[0])
-            continue;
-        secret_name(id, credential_fields[f], secret, sizeof secret);
-        e = store__secret_write(st, key, secret, (const uint8_t *)v, strlen(v), &replaced);
-    }
+    if (e == DEPOT_OK)
+        e = store__credentials_write(st, key, "channel", id, credential_fields, values);
     if (e == DEPOT_OK) {
         snprintf(entity, sizeof entity, "channel:%lld", (long long)id);
         snprintf(detail, sizeof detail, "{\"kind\":\"%s\"}", kind);
@@ -220,33 +201,18 @@ depot_err depot_channel_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
     return DEPOT_OK;
 }
 
-static void copy_text(char *dst, size_t cap, const unsigned char *src)
+/* Fills the struct depot_channel at out from columns id, kind, name, api_base,
+ * api_version, enabled. */
+static void channel_from_row(sqlite3_stmt *s, void *out)
 {
-    snprintf(dst, cap, "%s", src ? (const char *)src : "");
-}
-
-/* Fills out from columns id, kind, name, api_base, api_version, enabled. */
-static void channel_from_row(sqlite3_stmt *s, struct depot_channel *out)
-{
-    memset(out, 0, sizeof *out);
-    out->id = sqlite3_column_int64(s, 0);
-    copy_text(out->kind, sizeof out->kind, sqlite3_column_text(s, 1));
-    copy_text(out->name, sizeof out->name, sqlite3_column_text(s, 2));
-    copy_text(out->api_base, sizeof out->api_base, sqlite3_column_text(s, 3));
-    copy_text(out->api_version, sizeof out->api_version, sqlite3_column_text(s, 4));
-    out->enabled = sqlite3_column_int(s, 5);
-}
-
-static depot_err fetch_channel(depot_store *st, sqlite3_stmt *s, struct depot_channel *out,
-                               const char *what)
-{
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        channel_from_row(s, out);
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE)
-        return store__fail(st, DEPOT_E_NOT_FOUND, "unknown channel %s", what);
-    return rc == SQLITE_ROW ? DEPOT_OK : store__dberr(st, "read channel");
+    struct depot_channel *ch = out;
+    memset(ch, 0, sizeof *ch);
+    ch->id = sqlite3_column_int64(s, 0);
+    store__copy_text(ch->kind, sizeof ch->kind, sqlite3_column_text(s, 1));
+    store__copy_text(ch->name, sizeof ch->name, sqlite3_column_text(s, 2));
+    store__copy_text(ch->api_base, sizeof ch->api_base, sqlite3_column_text(s, 3));
+    store__copy_text(ch->api_version, sizeof ch->api_version, sqlite3_column_text(s, 4));
+    ch->enabled = sqlite3_column_int(s, 5);
 }
 
 depot_err depot_channel_find(depot_store *st, const char *kind, const char *name,
@@ -264,7 +230,7 @@ depot_err depot_channel_find(depot_store *st, const char *kind, const char *name
         return DEPOT_E_DB;
     sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, canon, -1, SQLITE_STATIC);
-    return fetch_channel(st, s, out, canon);
+    return store__fetch_row(st, s, channel_from_row, out, "channel", canon);
 }
 
 depot_err depot_channel_get(depot_store *st, int64_t id, struct depot_channel *out)
@@ -278,34 +244,19 @@ depot_err depot_channel_get(depot_store *st, int64_t id, struct depot_channel *o
         return DEPOT_E_DB;
     sqlite3_bind_int64(s, 1, id);
     snprintf(what, sizeof what, "%lld", (long long)id);
-    return fetch_channel(st, s, out, what);
+    return store__fetch_row(st, s, channel_from_row, out, "channel", what);
 }
 
 depot_err depot_channel_credential(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
                                    int64_t channel_id, const char *field, char **value)
 {
-    char name[64];
-    uint8_t *v = NULL;
-    size_t len = 0;
-    int known = 0;
-
-    *value = NULL;
-    for (int f = 0; credential_fields[f]; f++)
-        known |= field && strcmp(field, credential_fields[f]) == 0;
-    if (!known)
-        return store__fail(st, DEPOT_E_INVALID, "unknown channel credential");
-    secret_name(channel_id, field, name, sizeof name);
-    depot_err e = depot_secret_get(st, key, name, &v, &len);
-    if (e == DEPOT_E_NOT_FOUND)
-        return store__fail(st, e, "channel %lld has no %s", (long long)channel_id, field);
-    if (e == DEPOT_OK)
-        *value = (char *)v;
-    return e;
+    return store__credential_read(st, key, "channel", channel_id, credential_fields, field,
+                                  value);
 }
 
 depot_err depot_channel_list_json(depot_store *st, cJSON **out)
 {
-    char prefix[48];
+    int rc = SQLITE_DONE;
     *out = NULL;
     store__clear_error(st);
     sqlite3_stmt *s = store__stmt(st,
@@ -317,7 +268,6 @@ depot_err depot_channel_list_json(depot_store *st, cJSON **out)
     if (!s || !sec)
         return DEPOT_E_DB;
     cJSON *doc = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(doc, "items");
-    int rc;
     while (items && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct depot_channel ch;
         channel_from_row(s, &ch);
@@ -331,24 +281,9 @@ depot_err depot_channel_list_json(depot_store *st, cJSON **out)
             cJSON_AddStringToObject(o, "api_version", ch.api_version);
         cJSON_AddBoolToObject(o, "enabled", ch.enabled);
         cJSON_AddNumberToObject(o, "created_at", (double)sqlite3_column_int64(s, 6));
-        cJSON *creds = cJSON_AddArrayToObject(o, "credentials");
-        snprintf(prefix, sizeof prefix, "channel/%lld/", (long long)ch.id);
-        sqlite3_bind_text(sec, 1, prefix, -1, SQLITE_TRANSIENT);
-        while (sqlite3_step(sec) == SQLITE_ROW)
-            cJSON_AddItemToArray(creds,
-                                 cJSON_CreateString((const char *)sqlite3_column_text(sec, 0)));
-        sqlite3_reset(sec);
+        store__credential_names(sec, "channel", ch.id, cJSON_AddArrayToObject(o, "credentials"));
     }
-    sqlite3_reset(s);
-    if (!items)
-        rc = SQLITE_NOMEM;
-    if (rc != SQLITE_DONE) {
-        cJSON_Delete(doc);
-        return rc == SQLITE_NOMEM ? store__fail(st, DEPOT_E_NOMEM, "out of memory")
-                                  : store__dberr(st, "list channels");
-    }
-    *out = doc;
-    return DEPOT_OK;
+    return store__list_end(st, s, rc, doc, items, "list channels", out);
 }
 
 static int valid_external_id(const char *s)
@@ -414,15 +349,6 @@ static depot_err require_channel(depot_store *st, int64_t channel_id)
     return rc == SQLITE_ROW ? DEPOT_OK : store__dberr(st, "read channel");
 }
 
-static depot_err finish(depot_store *st, depot_err e)
-{
-    if (e == DEPOT_OK)
-        e = store__commit(st);
-    if (e != DEPOT_OK)
-        store__rollback(st);
-    return e;
-}
-
 depot_err depot_channel_map_sku(depot_store *st, int64_t channel_id, const char *sku,
                                 const char *product_id, const char *variant_id,
                                 const char *inventory_item_id, const char *actor)
@@ -443,7 +369,7 @@ depot_err depot_channel_map_sku(depot_store *st, int64_t channel_id, const char 
         return e;
     if ((e = require_channel(st, channel_id)) != DEPOT_OK ||
         (e = store__sku_id(st, sku, &sku_id)) != DEPOT_OK)
-        return finish(st, e);
+        return store__end_tx(st, e);
     sqlite3_stmt *s = store__stmt(st,
         "INSERT INTO channel_skus (channel_id, sku_id, external_product_id,"
         " external_variant_id, external_inventory_id) VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -452,7 +378,7 @@ depot_err depot_channel_map_sku(depot_store *st, int64_t channel_id, const char 
         " external_variant_id = excluded.external_variant_id,"
         " external_inventory_id = excluded.external_inventory_id");
     if (!s)
-        return finish(st, DEPOT_E_DB);
+        return store__end_tx(st, DEPOT_E_DB);
     sqlite3_bind_int64(s, 1, channel_id);
     sqlite3_bind_int64(s, 2, sku_id);
     sqlite3_bind_text(s, 3, product_id, -1, SQLITE_STATIC);
@@ -472,7 +398,7 @@ depot_err depot_channel_map_sku(depot_store *st, int64_t channel_id, const char 
                  : store__fail(st, DEPOT_E_NOMEM, "out of memory");
         cJSON_free(json);
     }
-    return finish(st, e);
+    return store__end_tx(st, e);
 }
 
 depot_err depot_channel_map_location(depot_store *st, int64_t channel_id,
@@ -494,13 +420,13 @@ depot_err depot_channel_map_location(depot_store *st, int64_t channel_id,
         return e;
     if ((e = require_channel(st, channel_id)) != DEPOT_OK ||
         (e = store__location_id(st, location, &location_id)) != DEPOT_OK)
-        return finish(st, e);
+        return store__end_tx(st, e);
     sqlite3_stmt *s = store__stmt(st,
         "INSERT INTO channel_locations (channel_id, location_id, external_location_id, buffer)"
         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (channel_id, location_id) DO UPDATE SET"
         " external_location_id = excluded.external_location_id, buffer = excluded.buffer");
     if (!s)
-        return finish(st, DEPOT_E_DB);
+        return store__end_tx(st, DEPOT_E_DB);
     sqlite3_bind_int64(s, 1, channel_id);
     sqlite3_bind_int64(s, 2, location_id);
     sqlite3_bind_text(s, 3, external_location_id, -1, SQLITE_STATIC);
@@ -518,5 +444,5 @@ depot_err depot_channel_map_location(depot_store *st, int64_t channel_id,
                  : store__fail(st, DEPOT_E_NOMEM, "out of memory");
         cJSON_free(json);
     }
-    return finish(st, e);
+    return store__end_tx(st, e);
 }

@@ -336,3 +336,79 @@ depot_err depot_station_list_json(depot_store *st, cJSON **out)
     *out = arr;
     return DEPOT_OK;
 }
+
+/* Within the transaction: the id of the station or scanner called name (sql, a literal,
+ * selects it), or DEPOT_E_NOT_FOUND naming it. */
+static depot_err device_id(depot_store *st, const char *sql, const char *what,
+                           const char *name, int64_t *id)
+{
+    sqlite3_stmt *s = store__stmt(st, sql);
+    if (!s)
+        return DEPOT_E_DB;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return DEPOT_OK;
+    return rc == SQLITE_DONE ? store__fail(st, DEPOT_E_NOT_FOUND, "no %s named %s", what, name)
+                             : store__dberr(st, what);
+}
+
+depot_err depot_scanner_set_station(depot_store *st, const char *scanner,
+                                    const char *station, const char *actor)
+{
+    store__clear_error(st);
+    if (!scanner || !store__valid_code(scanner, DEPOT_DEVICE_NAME_MAX) || !station ||
+        !store__valid_code(station, DEPOT_DEVICE_NAME_MAX))
+        return store__fail(st, DEPOT_E_INVALID, "scanner and station names are 1..%d "
+                           "printable characters", DEPOT_DEVICE_NAME_MAX);
+    depot_err e = store__begin(st);
+    if (e != DEPOT_OK)
+        return e;
+    int64_t scanner_id, station_id;
+    char before[DEPOT_DEVICE_NAME_MAX + 1] = "";
+    if ((e = device_id(st, "SELECT id FROM scanners WHERE name = ?1", "scanner", scanner,
+                       &scanner_id)) != DEPOT_OK ||
+        (e = device_id(st, "SELECT id FROM stations WHERE name = ?1", "station", station,
+                       &station_id)) != DEPOT_OK)
+        goto out;
+    sqlite3_stmt *s = store__stmt(st, "SELECT t.name FROM scanners c"
+                                      " JOIN stations t ON t.id = c.station_id WHERE c.id = ?1");
+    if (!s) {
+        e = DEPOT_E_DB;
+        goto out;
+    }
+    sqlite3_bind_int64(s, 1, scanner_id);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        snprintf(before, sizeof before, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    if (strcmp(before, station) == 0)
+        goto out; /* already there: nothing to write */
+    if (!(s = store__stmt(st, "UPDATE scanners SET station_id = ?2 WHERE id = ?1"))) {
+        e = DEPOT_E_DB;
+        goto out;
+    }
+    sqlite3_bind_int64(s, 1, scanner_id);
+    sqlite3_bind_int64(s, 2, station_id);
+    if ((e = store__step_done(st, s)) != DEPOT_OK)
+        goto out;
+    char entity[80];
+    snprintf(entity, sizeof entity, "scanner:%s", scanner);
+    cJSON *detail = cJSON_CreateObject();
+    cJSON_AddStringToObject(detail, "from", before);
+    cJSON_AddStringToObject(detail, "station", station);
+    char *dj = cJSON_PrintUnformatted(detail);
+    cJSON_Delete(detail);
+    if (!dj) {
+        e = store__fail(st, DEPOT_E_NOMEM, "out of memory");
+        goto out;
+    }
+    e = store__audit(st, actor, "scanner.pair", entity, dj);
+    free(dj);
+out:
+    if (e == DEPOT_OK)
+        return store__commit(st);
+    store__rollback(st);
+    return e;
+}

@@ -43,6 +43,12 @@ depot_err depot_station_add(depot_store *st, const char *name, const char *print
 depot_err depot_scanner_add(depot_store *st, const struct depot_scanner_conf *c,
                             const char *actor, int64_t *id_out);
 
+/* Moves scanner to station (both must exist: DEPOT_E_NOT_FOUND naming the missing one),
+ * audited "scanner.pair" with the station it left. Moving it where it is changes
+ * nothing. The daemon picks the change up on its next reload (depot_devices_changed). */
+depot_err depot_scanner_set_station(depot_store *st, const char *scanner,
+                                    const char *station, const char *actor);
+
 /* Every scanner (with only_enabled, the enabled ones), in id order, as a malloc'd array
  * the caller frees with free(); *n may be 0 (then *out is NULL). */
 depot_err depot_scanner_list(depot_store *st, int only_enabled,

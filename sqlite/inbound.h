@@ -48,13 +48,27 @@ struct depot_inbox_delivery {
     const char *headers_json; /* JSON object of the headers worth keeping; NULL = {} */
     const void *body;
     size_t body_len;          /* 0..DEPOT_INBOX_BODY_MAX */
+    const char *body_sha256;  /* lowercase hex SHA-256 of body if the caller has it
+                               * (hashed once, outside the transaction); NULL = hash here */
 };
+
+/* Fills hex (65 bytes) with the lowercase hex SHA-256 of body. */
+void depot_inbox_body_sha256(const void *body, size_t len, char hex[65]);
+
+/* 1 if d can be stored; else 0 with *why (may be NULL) a static reason. Endpoints check
+ * each delivery before queueing it for a group commit, which one invalid delivery would
+ * fail for all. */
+int depot_inbox_delivery_valid(const struct depot_inbox_delivery *d, const char **why);
 
 /* Commits n deliveries in one transaction (synchronous=FULL: durable when this returns
  * DEPOT_OK). duplicate[i] (may be NULL) is set to 1 for a delivery that was already in
  * the inbox. An invalid delivery fails the whole batch with DEPOT_E_INVALID. */
 depot_err depot_inbox_put_batch(depot_store *st, const struct depot_inbox_delivery *d,
                                 size_t n, int *duplicate);
+/* 1 if deliveries were committed to the inbox in the last within_ms milliseconds (by
+ * any connection of this process): webhooks are arriving, and the inbox worker leaves
+ * the write lock to the committer that acknowledges them. Thread-safe. */
+int depot_inbox_receiving(int within_ms);
 /* One delivery: depot_inbox_put_batch with n = 1. */
 depot_err depot_inbox_put(depot_store *st, const struct depot_inbox_delivery *d,
                           int *duplicate);

@@ -1,45 +1,90 @@
-/* The durable webhook inbox: group-committed puts with de-duplication, the processing
- * queue (next, ignore, fail with retry or dead letter), replay of dead letters, and the
- * CLI's list/show views. */
+/* The durable webhook inbox: validated, group-committed puts with de-duplication (and
+ * the signal that deliveries are arriving, for the worker), the processing queue (next,
+ * ignore, fail with retry or dead letter), replay of dead letters, and the CLI's
+ * list/show views. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <mbedtls/sha256.h>
 #include "inbound_int.h"
 
 #define TOPIC_MAX 64
 #define ERROR_MAX 500
 
+/* Monotonic microseconds of the last committed put (depot_inbox_receiving). */
+static _Atomic int64_t last_put_us;
+
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int depot_inbox_receiving(int within_ms)
+{
+    int64_t last = atomic_load_explicit(&last_put_us, memory_order_relaxed);
+    return last && monotonic_us() - last < (int64_t)within_ms * 1000;
+}
+
+void depot_inbox_body_sha256(const void *body, size_t len, char hex[65])
+{
+    unsigned char hash[32];
+    mbedtls_sha256_ret(len ? body : (const void *)"", len, hash, 0);
+    store__hex(hash, sizeof hash, hex);
+}
+
 static int valid_id_text(const char *s)
 {
     return s && store__valid_code(s, DEPOT_INBOX_ID_MAX);
 }
 
+/* What is wrong with d (a static string), or NULL if it can be stored. */
+static const char *delivery_problem(const struct depot_inbox_delivery *d)
+{
+    if (!valid_id_text(d->source) || !valid_id_text(d->delivery_id))
+        return "source and delivery id must be 1..300 printable ASCII characters without "
+               "',' or '\"'";
+    if (!d->topic || !store__valid_code(d->topic, TOPIC_MAX))
+        return "topic must be 1..64 printable ASCII characters without ',' or '\"'";
+    if (d->event_id && !valid_id_text(d->event_id))
+        return "event id must be 1..300 printable ASCII characters without ',' or '\"'";
+    if (d->channel_id <= 0)
+        return "no channel";
+    if (d->body_len > DEPOT_INBOX_BODY_MAX || (d->body_len && !d->body))
+        return "body too large";
+    if (d->body_sha256 && (strlen(d->body_sha256) != 64 ||
+                           strspn(d->body_sha256, "0123456789abcdef") != 64))
+        return "bad body hash";
+    return NULL;
+}
+
+int depot_inbox_delivery_valid(const struct depot_inbox_delivery *d, const char **why)
+{
+    const char *problem = delivery_problem(d);
+    if (why)
+        *why = problem;
+    return problem == NULL;
+}
+
 static depot_err validate_delivery(depot_store *st, const struct depot_inbox_delivery *d,
                                    size_t i)
 {
-    if (!valid_id_text(d->source) || !valid_id_text(d->delivery_id))
-        return store__fail(st, DEPOT_E_INVALID, "delivery %zu: source and delivery id must "
-                           "be 1..%d printable characters", i, DEPOT_INBOX_ID_MAX);
-    if (!d->topic || !store__valid_code(d->topic, TOPIC_MAX))
-        return store__fail(st, DEPOT_E_INVALID, "delivery %zu: topic must be 1..%d printable "
-                           "characters", i, TOPIC_MAX);
-    if (d->event_id && !valid_id_text(d->event_id))
-        return store__fail(st, DEPOT_E_INVALID, "delivery %zu: bad event id", i);
-    if (d->channel_id <= 0)
-        return store__fail(st, DEPOT_E_INVALID, "delivery %zu: no channel", i);
-    if (d->body_len > DEPOT_INBOX_BODY_MAX || (d->body_len && !d->body))
-        return store__fail(st, DEPOT_E_INVALID, "delivery %zu: body too large", i);
-    return DEPOT_OK;
+    const char *problem = delivery_problem(d);
+    return problem ? store__fail(st, DEPOT_E_INVALID, "delivery %zu: %s", i, problem)
+                   : DEPOT_OK;
 }
 
 static depot_err insert_delivery(depot_store *st, const struct depot_inbox_delivery *d,
                                  int64_t now, int *duplicate)
 {
-    unsigned char hash[32];
     char hex[65];
-    mbedtls_sha256_ret(d->body_len ? d->body : (const void *)"", d->body_len, hash, 0);
-    store__hex(hash, sizeof hash, hex);
+    if (d->body_sha256)
+        snprintf(hex, sizeof hex, "%s", d->body_sha256);
+    else
+        depot_inbox_body_sha256(d->body, d->body_len, hex);
     sqlite3_stmt *s = store__stmt(st,
         "INSERT INTO inbox (source, delivery_id, channel_id, topic, event_id, triggered_at,"
         " headers, body, body_sha256, status, received_at, stale)"
@@ -81,9 +126,12 @@ depot_err depot_inbox_put_batch(depot_store *st, const struct depot_inbox_delive
     int64_t now = store__now();
     for (size_t i = 0; i < n && e == DEPOT_OK; i++)
         e = insert_delivery(st, &d[i], now, duplicate ? &duplicate[i] : NULL);
-    if (e == DEPOT_OK)
-        return store__commit(st);
-    store__rollback(st);
+    if (e != DEPOT_OK) {
+        store__rollback(st);
+        return e;
+    }
+    if ((e = store__commit(st)) == DEPOT_OK)
+        atomic_store_explicit(&last_put_us, monotonic_us(), memory_order_relaxed);
     return e;
 }
 

@@ -65,8 +65,36 @@ static depot_err lookup_id(depot_store *st, sqlite3_stmt *s, int64_t *id)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : store__dberr(st, "resolve SKU");
 }
 
+/* The SKU holding gtin in any of its forms (sku_gtins keeps GTINs as imported: 8, 12,
+ * 13 or 14 digits; a shorter form exists when the digits it drops are zeros). */
+static depot_err sku_by_gtin(depot_store *st, const char *gtin, int64_t *sku_id)
+{
+    static const size_t lens[4] = {14, 13, 12, 8};
+    char g14[15], forms[4][15];
+    size_t n = strlen(gtin);
+    if (!store__valid_gtin(gtin))
+        return DEPOT_OK;
+    memset(g14, '0', 14 - n);
+    memcpy(g14 + 14 - n, gtin, n + 1);
+    for (int i = 0; i < 4; i++) {
+        size_t cut = 14 - lens[i];
+        forms[i][0] = '\0';
+        if (strspn(g14, "0") >= cut)
+            memcpy(forms[i], g14 + cut, lens[i] + 1);
+    }
+    sqlite3_stmt *s = store__stmt(st, "SELECT sku_id FROM sku_gtins"
+                                      " WHERE gtin = ?1 OR gtin = ?2 OR gtin = ?3 OR gtin = ?4"
+                                      " ORDER BY length(gtin) DESC LIMIT 1");
+    if (!s)
+        return DEPOT_E_DB;
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_text(s, i + 1, forms[i], -1, SQLITE_STATIC);
+    return lookup_id(st, s, sku_id);
+}
+
 /* The SKU of a channel line: by the channel's variant id, then product id, then our SKU
- * code, then GTIN. *sku_id = 0 when none matches. */
+ * code, then GTIN -- the line's own, else its SKU text when that is a valid GTIN
+ * (merchants often keep the barcode in the SKU field). *sku_id = 0 when none matches. */
 static depot_err resolve_sku(depot_store *st, int64_t channel_id,
                              const struct depot_ingest_line *l, int64_t *sku_id)
 {
@@ -99,12 +127,10 @@ static depot_err resolve_sku(depot_store *st, int64_t channel_id,
         if ((e = lookup_id(st, s, sku_id)) != DEPOT_OK || *sku_id)
             return e;
     }
-    if (l->gtin && l->gtin[0]) {
-        if (!(s = store__stmt(st, "SELECT sku_id FROM sku_gtins WHERE gtin = ?1")))
-            return DEPOT_E_DB;
-        sqlite3_bind_text(s, 1, l->gtin, -1, SQLITE_STATIC);
-        return lookup_id(st, s, sku_id);
-    }
+    if (l->gtin && (e = sku_by_gtin(st, l->gtin, sku_id)) != DEPOT_OK)
+        return e;
+    if (!*sku_id && l->sku)
+        return sku_by_gtin(st, l->sku, sku_id);
     return DEPOT_OK;
 }
 

@@ -25,15 +25,6 @@ static int valid_scopes(const char *s)
     return 1;
 }
 
-static depot_err finish(depot_store *st, depot_err e)
-{
-    if (e == DEPOT_OK)
-        e = store__commit(st);
-    if (e != DEPOT_OK)
-        store__rollback(st);
-    return e;
-}
-
 depot_err depot_oauth_app_set(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
                               const char *platform, const char *client_id,
                               const char *client_secret, const char *scopes,
@@ -67,7 +58,7 @@ depot_err depot_oauth_app_set(depot_store *st, const uint8_t key[DEPOT_MASTER_KE
         snprintf(entity, sizeof entity, "app:%s", platform);
         e = store__audit(st, actor, "app.set", entity, "{}");
     }
-    return finish(st, e);
+    return store__end_tx(st, e);
 }
 
 depot_err depot_oauth_app_get(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
@@ -138,10 +129,10 @@ depot_err depot_oauth_nonce_create(depot_store *st, const char *purpose, const c
         "INSERT INTO oauth_states (nonce_hash, purpose, subject, actor, created_at, expires_at)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!purge || !s)
-        return finish(st, DEPOT_E_DB);
+        return store__end_tx(st, DEPOT_E_DB);
     sqlite3_bind_int64(purge, 1, now - 86400);
     if ((e = store__step_done(st, purge)) != DEPOT_OK)
-        return finish(st, e);
+        return store__end_tx(st, e);
     sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, purpose, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, subject, -1, SQLITE_STATIC);
@@ -151,7 +142,7 @@ depot_err depot_oauth_nonce_create(depot_store *st, const char *purpose, const c
     e = store__step_done(st, s);
     if (e != DEPOT_OK)
         explicit_bzero(nonce_out, DEPOT_OAUTH_NONCE_LEN + 1);
-    return finish(st, e);
+    return store__end_tx(st, e);
 }
 
 depot_err depot_oauth_nonce_consume(depot_store *st, const char *purpose, const char *nonce,
@@ -172,7 +163,7 @@ depot_err depot_oauth_nonce_consume(depot_store *st, const char *purpose, const 
         "SELECT subject, expires_at, used_at FROM oauth_states"
         " WHERE nonce_hash = ?1 AND purpose = ?2");
     if (!s)
-        return finish(st, DEPOT_E_DB);
+        return store__end_tx(st, DEPOT_E_DB);
     sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, purpose, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s), used = 0;
@@ -184,21 +175,21 @@ depot_err depot_oauth_nonce_consume(depot_store *st, const char *purpose, const 
     }
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return finish(st, store__dberr(st, "read oauth state"));
+        return store__end_tx(st, store__dberr(st, "read oauth state"));
     if (rc == SQLITE_DONE || expires < now) {
         subject_out[0] = '\0';
-        return finish(st, store__fail(st, DEPOT_E_NOT_FOUND, "unknown or expired state"));
+        return store__end_tx(st, store__fail(st, DEPOT_E_NOT_FOUND, "unknown or expired state"));
     }
     if (used) {
         subject_out[0] = '\0';
-        return finish(st, store__fail(st, DEPOT_E_STATE, "state was already used"));
+        return store__end_tx(st, store__fail(st, DEPOT_E_STATE, "state was already used"));
     }
     sqlite3_stmt *u = store__stmt(st, "UPDATE oauth_states SET used_at = ?2 WHERE nonce_hash = ?1");
     if (!u)
-        return finish(st, DEPOT_E_DB);
+        return store__end_tx(st, DEPOT_E_DB);
     sqlite3_bind_text(u, 1, hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(u, 2, now);
-    e = finish(st, store__step_done(st, u));
+    e = store__end_tx(st, store__step_done(st, u));
     if (e != DEPOT_OK)
         subject_out[0] = '\0';
     return e;

@@ -151,6 +151,18 @@ static depot_err describe_line(depot_store *st, int64_t order_id, cJSON *line)
     while (sqlite3_step(s) == SQLITE_ROW)
         cJSON_AddItemToArray(bins, cJSON_CreateString((const char *)sqlite3_column_text(s, 0)));
     sqlite3_reset(s);
+
+    /* Units of this SKU that came back from the order (returns screen). */
+    s = store__stmt(st,
+        "SELECT coalesce(sum(r.quantity), 0) FROM returns r JOIN skus k ON k.id = r.sku_id"
+        " WHERE r.order_id = ?1 AND k.code = ?2");
+    if (!s)
+        return DEPOT_E_DB;
+    sqlite3_bind_int64(s, 1, order_id);
+    sqlite3_bind_text(s, 2, sku->valuestring, -1, SQLITE_STATIC);
+    cJSON_AddNumberToObject(line, "returned",
+                            sqlite3_step(s) == SQLITE_ROW ? (double)sqlite3_column_int64(s, 0) : 0);
+    sqlite3_reset(s);
     return DEPOT_OK;
 }
 
@@ -201,6 +213,46 @@ depot_err depot_pack_order_json(depot_store *st, int64_t order_id, cJSON **out)
 fail:
     cJSON_Delete(o);
     return e;
+}
+
+depot_err depot_pack_order_events_json(depot_store *st, int64_t order_id, int limit,
+                                       cJSON **out)
+{
+    store__clear_error(st);
+    *out = NULL;
+    if (limit < 1 || limit > 200)
+        return store__fail(st, DEPOT_E_INVALID, "limit must be 1..200");
+    char entity[32];
+    snprintf(entity, sizeof entity, "order:%lld", (long long)order_id);
+    sqlite3_stmt *s = store__stmt(st,
+        "SELECT id, at, actor, action, detail FROM audit WHERE entity = ?1"
+        " ORDER BY id DESC LIMIT ?2");
+    if (!s)
+        return DEPOT_E_DB;
+    sqlite3_bind_text(s, 1, entity, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, limit);
+    cJSON *doc = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(doc, "items");
+    int rc = SQLITE_DONE;
+    while (items && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(items, o);
+        cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(s, 0));
+        cJSON_AddNumberToObject(o, "at", (double)sqlite3_column_int64(s, 1));
+        cJSON_AddStringToObject(o, "actor", (const char *)sqlite3_column_text(s, 2));
+        cJSON_AddStringToObject(o, "action", (const char *)sqlite3_column_text(s, 3));
+        cJSON *detail = cJSON_Parse((const char *)sqlite3_column_text(s, 4));
+        cJSON_AddItemToObject(o, "detail", detail ? detail : cJSON_CreateObject());
+    }
+    depot_err e = rc == SQLITE_DONE ? DEPOT_OK : store__dberr(st, "read audit");
+    sqlite3_reset(s);
+    if (!items)
+        e = store__fail(st, DEPOT_E_NOMEM, "out of memory");
+    if (e != DEPOT_OK) {
+        cJSON_Delete(doc);
+        return e;
+    }
+    *out = doc;
+    return DEPOT_OK;
 }
 
 /* The scanned quantity of sku in counts, or 0. */

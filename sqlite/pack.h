@@ -25,6 +25,12 @@ depot_err depot_pack_order_find(depot_store *st, const char *code, int64_t *orde
  * needs attention). Caller frees *out. */
 depot_err depot_pack_order_json(depot_store *st, int64_t order_id, cJSON **out);
 
+/* What happened to the order, newest first: its audit rows (created, reserved, packed,
+ * shipped, returns, ...) as {"items":[{"id","at","actor","action","detail":{...}}]}, at
+ * most limit (1..200). An unknown order has none. Caller frees *out. */
+depot_err depot_pack_order_events_json(depot_store *st, int64_t order_id, int limit,
+                                       cJSON **out);
+
 /* One SKU and how many units of it were scanned into the box. */
 struct depot_pack_count {
     const char *sku;

@@ -1,7 +1,9 @@
 /* Secrets at rest: the `secrets` table, each value sealed by the vault under the master
- * key with its name as associated data, and every change audited without the value. */
+ * key with its name as associated data, and every change audited without the value;
+ * and the named credentials of channels and carriers kept there. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "store_int.h"
 #include "vault.h"
 
@@ -112,4 +114,54 @@ depot_err depot_secret_get(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_L
     if (e != DEPOT_OK)
         return store__fail(st, e, "secret %s: %s", name, depot_err_code(e));
     return DEPOT_OK;
+}
+
+depot_err store__credentials_write(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                                   const char *kind, int64_t id,
+                                   const char *const fields[], const char *const values[])
+{
+    char name[64];
+    depot_err e = DEPOT_OK;
+    for (int f = 0; e == DEPOT_OK && fields[f]; f++) {
+        const char *v = values[f];
+        int replaced;
+        if (!v || !v[0])
+            continue;
+        snprintf(name, sizeof name, "%s/%lld/%s", kind, (long long)id, fields[f]);
+        e = store__secret_write(st, key, name, (const uint8_t *)v, strlen(v), &replaced);
+    }
+    return e;
+}
+
+depot_err store__credential_read(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                                 const char *kind, int64_t id, const char *const fields[],
+                                 const char *field, char **value)
+{
+    char name[64];
+    uint8_t *v = NULL;
+    size_t len = 0;
+    int known = 0;
+
+    *value = NULL;
+    for (int f = 0; fields[f]; f++)
+        known |= field && strcmp(field, fields[f]) == 0;
+    if (!known)
+        return store__fail(st, DEPOT_E_INVALID, "unknown %s credential", kind);
+    snprintf(name, sizeof name, "%s/%lld/%s", kind, (long long)id, field);
+    depot_err e = depot_secret_get(st, key, name, &v, &len);
+    if (e == DEPOT_E_NOT_FOUND)
+        return store__fail(st, e, "%s %lld has no %s", kind, (long long)id, field);
+    if (e == DEPOT_OK)
+        *value = (char *)v;
+    return e;
+}
+
+void store__credential_names(sqlite3_stmt *sec, const char *kind, int64_t id, cJSON *names)
+{
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "%s/%lld/", kind, (long long)id);
+    sqlite3_bind_text(sec, 1, prefix, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(sec) == SQLITE_ROW)
+        cJSON_AddItemToArray(names, cJSON_CreateString((const char *)sqlite3_column_text(sec, 0)));
+    sqlite3_reset(sec);
 }

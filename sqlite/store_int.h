@@ -101,6 +101,21 @@ depot_err store__secret_write(depot_store *st, const uint8_t key[DEPOT_MASTER_KE
                               const char *name, const uint8_t *value, size_t len,
                               int *replaced);
 
+/* The credentials of an account (kind "channel" or "carrier") are secrets named
+ * "<kind>/<id>/<field>", field one of the NULL-terminated fields. credentials_write,
+ * within a transaction, seals every non-empty values[i] as fields[i]; credential_read
+ * gives one field's value (*value malloc'd, NUL-terminated; DEPOT_E_INVALID for a field
+ * not in fields, DEPOT_E_NOT_FOUND when it was never set); credential_names appends to
+ * names what sec returns for the account: sec takes the prefix "<kind>/<id>/" as ?1 and
+ * returns a field name in column 0 per row. */
+depot_err store__credentials_write(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                                   const char *kind, int64_t id,
+                                   const char *const fields[], const char *const values[]);
+depot_err store__credential_read(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                                 const char *kind, int64_t id, const char *const fields[],
+                                 const char *field, char **value);
+void store__credential_names(sqlite3_stmt *sec, const char *kind, int64_t id, cJSON *names);
+
 /* Within a transaction: appends an audit row chained to the previous one's hash. */
 depot_err store__audit(depot_store *st, const char *actor, const char *action,
                        const char *entity, const char *detail_json);
@@ -118,6 +133,22 @@ void store__audit_hash(const char *prev_hex, int64_t id, int64_t at, const char 
  * The caller owns the object. */
 cJSON *store__order_summary(sqlite3_stmt *s);
 cJSON *store__outbox_row(sqlite3_stmt *s);
+
+/* Row helpers (rows.c). copy_text copies a text column (NULL as "") into dst, cut to
+ * cap. fetch_row steps s (bound by the caller) for one row, read by fill(s, out), and
+ * resets it; no row is DEPOT_E_NOT_FOUND "unknown <noun> <what>". list_end finishes a
+ * list read by `while (items && (rc = sqlite3_step(s)) == SQLITE_ROW)`: it resets s, and
+ * on SQLITE_DONE with items (doc's array) made gives doc to *out; else frees doc and
+ * records out of memory or the database error (context names the list). end_tx ends a
+ * write transaction: commits when e is DEPOT_OK, else (or when the commit fails) rolls
+ * back; returns the outcome. */
+typedef void (*store__row_fill)(sqlite3_stmt *s, void *out);
+void store__copy_text(char *dst, size_t cap, const unsigned char *src);
+depot_err store__fetch_row(depot_store *st, sqlite3_stmt *s, store__row_fill fill, void *out,
+                           const char *noun, const char *what);
+depot_err store__list_end(depot_store *st, sqlite3_stmt *s, int rc, cJSON *doc,
+                          const cJSON *items, const char *context, cJSON **out);
+depot_err store__end_tx(depot_store *st, depot_err e);
 
 /* Embedded migrations, generated at build time from sqlite/migrations/NNNN_*.sql. */
 extern const char *const depot_migrations[];

@@ -116,15 +116,6 @@ static depot_err ensure_row(depot_store *st, const char *owner)
     return store__step_done(st, s);
 }
 
-static depot_err finish(depot_store *st, depot_err e)
-{
-    if (e == DEPOT_OK)
-        e = store__commit(st);
-    if (e != DEPOT_OK)
-        store__rollback(st);
-    return e;
-}
-
 depot_err depot_token_lease(depot_store *st, const char *owner, int64_t now_ms,
                             int64_t lease_ms, int64_t margin_s, int *acquired)
 {
@@ -138,7 +129,7 @@ depot_err depot_token_lease(depot_store *st, const char *owner, int64_t now_ms,
     if ((e = store__begin(st)) != DEPOT_OK)
         return e;
     if ((e = ensure_row(st, owner)) != DEPOT_OK)
-        return finish(st, e);
+        return store__end_tx(st, e);
     /* Good enough: a token is cached (hash known) and does not expire within margin. */
     sqlite3_stmt *s = store__stmt(st,
         "UPDATE token_cache SET lease_until_ms = ?2, updated_at = ?3"
@@ -146,7 +137,7 @@ depot_err depot_token_lease(depot_store *st, const char *owner, int64_t now_ms,
         "   AND NOT (token_hash IS NOT NULL"
         "            AND (expires_at IS NULL OR expires_at - ?5 > ?3))");
     if (!s)
-        return finish(st, DEPOT_E_DB);
+        return store__end_tx(st, DEPOT_E_DB);
     sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now_ms + lease_ms);
     sqlite3_bind_int64(s, 3, now_ms / 1000);
@@ -154,7 +145,7 @@ depot_err depot_token_lease(depot_store *st, const char *owner, int64_t now_ms,
     sqlite3_bind_int64(s, 5, margin_s);
     if ((e = store__step_done(st, s)) == DEPOT_OK)
         *acquired = sqlite3_changes(st->db) == 1;
-    return finish(st, e);
+    return store__end_tx(st, e);
 }
 
 depot_err depot_token_store(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
@@ -177,17 +168,17 @@ depot_err depot_token_store(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
     if ((e = ensure_row(st, owner)) != DEPOT_OK ||
         (e = store__secret_write(st, key, name, (const uint8_t *)token, strlen(token),
                                  &replaced)) != DEPOT_OK)
-        return finish(st, e);
+        return store__end_tx(st, e);
     if (refresh_token && refresh_token[0] &&
         (e = store__secret_write(st, key, refresh_name, (const uint8_t *)refresh_token,
                                  strlen(refresh_token), &replaced)) != DEPOT_OK)
-        return finish(st, e);
+        return store__end_tx(st, e);
     sqlite3_stmt *s = store__stmt(st,
         "UPDATE token_cache SET token_hash = ?2, expires_at = ?3, refreshed_at = ?4,"
         " lease_until_ms = 0, failed_at_ms = 0, last_error = NULL, updated_at = ?4"
         " WHERE owner = ?1");
     if (!s)
-        return finish(st, DEPOT_E_DB);
+        return store__end_tx(st, DEPOT_E_DB);
     sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
     if (expires_at > 0)
@@ -197,7 +188,7 @@ depot_err depot_token_store(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
         snprintf(detail, sizeof detail, "{\"expires_at\":%lld}", (long long)expires_at);
         e = store__audit(st, actor, "TOKEN_REFRESHED", owner, detail);
     }
-    return finish(st, e);
+    return store__end_tx(st, e);
 }
 
 depot_err depot_token_fail(depot_store *st, const char *owner, const char *reason,
@@ -212,12 +203,12 @@ depot_err depot_token_fail(depot_store *st, const char *owner, const char *reaso
     if ((e = store__begin(st)) != DEPOT_OK)
         return e;
     if ((e = ensure_row(st, owner)) != DEPOT_OK)
-        return finish(st, e);
+        return store__end_tx(st, e);
     sqlite3_stmt *s = store__stmt(st,
         "UPDATE token_cache SET lease_until_ms = 0, failed_at_ms = ?2,"
         " last_error = substr(?3, 1, 240), updated_at = ?4 WHERE owner = ?1");
     if (!s)
-        return finish(st, DEPOT_E_DB);
+        return store__end_tx(st, DEPOT_E_DB);
     sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now_ms);
     sqlite3_bind_text(s, 3, reason ? reason : "unknown", -1, SQLITE_STATIC);
@@ -231,7 +222,7 @@ depot_err depot_token_fail(depot_store *st, const char *owner, const char *reaso
                  : store__fail(st, DEPOT_E_NOMEM, "out of memory");
         cJSON_free(json);
     }
-    return finish(st, e);
+    return store__end_tx(st, e);
 }
 
 depot_err depot_token_reject(depot_store *st, const char *owner, const char *token)
@@ -250,16 +241,16 @@ depot_err depot_token_reject(depot_store *st, const char *owner, const char *tok
         "UPDATE token_cache SET expires_at = 1, updated_at = ?3"
         " WHERE owner = ?1 AND token_hash = ?2");
     if (!s)
-        return finish(st, DEPOT_E_DB);
+        return store__end_tx(st, DEPOT_E_DB);
     sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, store__now());
-    return finish(st, store__step_done(st, s));
+    return store__end_tx(st, store__step_done(st, s));
 }
 
 depot_err depot_token_expiring_json(depot_store *st, cJSON **out)
 {
-    int rc;
+    int rc = SQLITE_DONE;
     *out = NULL;
     store__clear_error(st);
     sqlite3_stmt *s = store__stmt(st,
@@ -276,14 +267,5 @@ depot_err depot_token_expiring_json(depot_store *st, cJSON **out)
         cJSON_AddNumberToObject(o, "refreshed_at", (double)sqlite3_column_int64(s, 2));
         cJSON_AddNumberToObject(o, "failed_at_ms", (double)sqlite3_column_int64(s, 3));
     }
-    sqlite3_reset(s);
-    if (!items)
-        rc = SQLITE_NOMEM;
-    if (rc != SQLITE_DONE) {
-        cJSON_Delete(doc);
-        return rc == SQLITE_NOMEM ? store__fail(st, DEPOT_E_NOMEM, "out of memory")
-                                  : store__dberr(st, "list expiring tokens");
-    }
-    *out = doc;
-    return DEPOT_OK;
+    return store__list_end(st, s, rc, doc, items, "list expiring tokens", out);
 }

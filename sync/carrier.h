@@ -27,7 +27,7 @@ struct carrier_ctx {
     const struct depot_carrier *row;
     const char *actor;
     char owner[DEPOT_TOKEN_OWNER_MAX]; /* "carrier:<id>" */
-    int timeout_ms;                  /* one HTTP call; default 20000 */
+    int timeout_ms;                  /* one HTTP call: config timeout_ms, else 20000 */
     char error[CARRIER_ERROR_MAX];   /* why the last call failed */
     int retryable;                   /* the last failure may pass later (5xx, timeout) */
     int answered;                    /* the last call got an HTTP answer (so a refused
@@ -151,5 +151,18 @@ depot_err carrier_label_process(depot_store *st, const uint8_t *key,
                                 struct depot_label_job *job, const char *actor,
                                 char tracking[CARRIER_TRACKING_MAX + 1], int64_t *print_job,
                                 char *err, size_t errlen);
+
+/* ---- Voids (carrier_void.c) --------------------------------------------------------- */
+
+struct depot_void_result;
+
+/* Works one claimed void request (depot_void_claim): voids the label at the carrier,
+ * then depot_void_done (shipment voided, fulfillment withdrawn if unsent, goods back as
+ * chosen; *result says what happened). A failure is recorded on the request -- retried
+ * with backoff when the carrier may answer later, else dead-lettered -- and returned
+ * with err set. */
+depot_err carrier_void_process(depot_store *st, const uint8_t *key,
+                               struct depot_label_job *job, const char *actor,
+                               struct depot_void_result *result, char *err, size_t errlen);
 
 #endif

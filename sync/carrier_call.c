@@ -20,6 +20,12 @@ void carrier_ctx_init(struct carrier_ctx *cx, depot_store *st, const uint8_t *ke
     cx->row = row;
     cx->actor = actor;
     cx->timeout_ms = 20000;
+    cJSON *config = cJSON_Parse(row->config);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(config, "timeout_ms");
+    if (cJSON_IsNumber(t) && t->valuedouble >= DEPOT_CARRIER_TIMEOUT_MIN_MS &&
+        t->valuedouble <= DEPOT_CARRIER_TIMEOUT_MAX_MS)
+        cx->timeout_ms = (int)t->valuedouble;
+    cJSON_Delete(config);
     snprintf(cx->owner, sizeof cx->owner, "carrier:%lld", (long long)row->id);
 }
 
@@ -159,7 +165,8 @@ depot_err carrier_call(struct carrier_ctx *cx, const char *method, const char *d
                        enum carrier_auth auth, cJSON **answer)
 {
     char url[DEPOT_CARRIER_URL_MAX + 1024], err[TOKEN_ERROR_MAX + 64];
-    struct token_service_ctx tcx = {.st = cx->st, .key = cx->key, .actor = cx->actor};
+    struct token_service_ctx tcx = {.st = cx->st, .key = cx->key, .actor = cx->actor,
+                                    .timeout_ms = cx->timeout_ms};
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;
     char *token = NULL;
     int64_t expires = 0;

@@ -45,6 +45,16 @@ static void trans_headers(const char *h[5], char id[33])
     h[4] = NULL;
 }
 
+/* The Shipping API version: the carrier config's api_version (checked when stored),
+ * else the one pinned here. */
+static void ups_version(const struct carrier_ctx *cx, char out[16])
+{
+    cJSON *cfg = cJSON_Parse(cx->row->config);
+    const char *v = carrier_json_str(cfg, "api_version");
+    snprintf(out, 16, "%s", v && strlen(v) < 16 ? v : CARRIER_UPS_API_VERSION);
+    cJSON_Delete(cfg);
+}
+
 static depot_err ups_create(struct carrier_ctx *cx, const struct carrier_shipment_req *req,
                             struct carrier_label *out)
 {
@@ -95,9 +105,10 @@ static depot_err ups_create(struct carrier_ctx *cx, const struct carrier_shipmen
 
     trans_headers(h, id);
     cJSON *ans = NULL;
-    depot_err e = carrier_call(cx, "POST", UPS_BASE,
-                               "/api/shipments/" CARRIER_UPS_API_VERSION "/ship", b, h,
-                               CARRIER_AUTH_BEARER, &ans);
+    char version[16], path[64];
+    ups_version(cx, version);
+    snprintf(path, sizeof path, "/api/shipments/%s/ship", version);
+    depot_err e = carrier_call(cx, "POST", UPS_BASE, path, b, h, CARRIER_AUTH_BEARER, &ans);
     if (e != DEPOT_OK)
         return e;
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(
@@ -151,11 +162,12 @@ static depot_err ups_lookup(struct carrier_ctx *cx, const char *reference,
 
 static depot_err ups_cancel(struct carrier_ctx *cx, const char *tracking)
 {
-    char path[256], esc[160], id[33];
+    char path[256], esc[160], id[33], version[16];
     const char *h[5];
     if (carrier_escape(tracking, esc, sizeof esc) != 0)
         return carrier_fail(cx, DEPOT_E_INVALID, "tracking number too long");
-    snprintf(path, sizeof path, "/api/shipments/" CARRIER_UPS_API_VERSION "/void/cancel/%s", esc);
+    ups_version(cx, version);
+    snprintf(path, sizeof path, "/api/shipments/%s/void/cancel/%s", version, esc);
     trans_headers(h, id);
     cJSON *ans = NULL;
     depot_err e = carrier_call(cx, "DELETE", UPS_BASE, path, NULL, h, CARRIER_AUTH_BEARER, &ans);

@@ -117,6 +117,42 @@ static int label_pass(struct depot_carrier_worker *w)
     return 1;
 }
 
+/* Works one due void request; 1 if one was worked. */
+static int void_pass(struct depot_carrier_worker *w)
+{
+    struct depot_label_job job;
+    struct depot_void_result vr;
+    char err[512];
+    if (depot_void_claim(w->st, 0, LABEL_LEASE_S, &job) != DEPOT_OK)
+        return 0;
+    if (!allow(w, job.carrier_id)) {
+        depot_label_defer(w->st, &job, (int64_t)time(NULL) + w->cfg.breaker_cooldown_ms / 1000 + 1);
+        depot_label_job_free(&job);
+        return 1;
+    }
+    depot_err e = carrier_void_process(w->st, w->key, &job, "system:carriers", &vr, err,
+                                       sizeof err);
+    outcome(w, job.carrier_id, e == DEPOT_E_IO, 0);
+    if (e == DEPOT_OK) {
+        depot_log(DEPOT_LOG_INFO, "carriers", "shipment %lld voided; order %lld is %s",
+                  (long long)job.shipment_id, (long long)vr.order_id, vr.order_status);
+        if (w->cfg.publish) {
+            cJSON *d = cJSON_CreateObject();
+            cJSON_AddNumberToObject(d, "shipment_id", (double)job.shipment_id);
+            cJSON_AddStringToObject(d, "status", "voided");
+            cJSON_AddNumberToObject(d, "order_id", (double)vr.order_id);
+            cJSON_AddStringToObject(d, "order_status", vr.order_status);
+            cJSON_AddBoolToObject(d, "channel_told", vr.channel_told);
+            w->cfg.publish(w->cfg.publish_user, "shipment", d);
+        }
+    } else {
+        depot_log(DEPOT_LOG_WARN, "carriers", "shipment %lld void failed: %s",
+                  (long long)job.shipment_id, err);
+    }
+    depot_label_job_free(&job);
+    return 1;
+}
+
 /* Asks the carriers about a bounded batch of open shipments. */
 static void track_pass(struct depot_carrier_worker *w)
 {
@@ -164,6 +200,8 @@ static void *run(void *arg)
         pthread_mutex_unlock(&w->lock);
         int busy = 0;
         for (int i = 0; i < 16 && label_pass(w); i++)
+            busy = 1;
+        for (int i = 0; i < 16 && void_pass(w); i++)
             busy = 1;
         track_pass(w);
         pthread_mutex_lock(&w->lock);

@@ -1,6 +1,7 @@
 /* The carrier worker: a daemon thread with its own SQLite connection that works due
  * label requests (outbox rows with target "carrier", written by `depotctl shipment
- * label` or a crash left in flight), polls tracking of open shipments at a bounded
+ * label`, the packing station, or a crash left in flight) and void requests, polls
+ * tracking of open shipments at a bounded
  * rate, and keeps one circuit breaker per carrier: while a carrier is down its requests
  * wait (packing goes on), the status says "Service temporarily unavailable", and the
  * queue drains when it recovers. */

@@ -27,11 +27,16 @@ struct sync_channel {
     double bucket_max, bucket_available, bucket_restore; /* Shopify cost points */
     double bucket_at;       /* when bucket_available was measured (monotonic seconds) */
     double paused_until;    /* no new call before this (429 + Retry-After, THROTTLED) */
+    double wire_cost;       /* cost of the calls sent and not answered yet */
     int inflight;           /* calls in progress */
     uint64_t throttled;     /* times the platform said slow down */
     uint64_t calls;         /* HTTP calls made */
     uint64_t delivered, retried, dead; /* outbox rows, by outcome */
     double loaded_at;       /* when the row and credentials were read */
+    /* Backstop pull of recent orders (backstop.c). */
+    double next_pull_at;    /* monotonic seconds; 0 = one interval after start */
+    int pulling;            /* a pull is in flight */
+    uint64_t pulls, pull_errors, pulled_orders;
 };
 
 /* One HTTP call an adapter asks for. body and headers are owned by the request. */
@@ -63,9 +68,12 @@ enum sync_step {
     SYNC_FAIL,      /* will never succeed as is: dead-letter with job->error */
 };
 
-/* Rows delivered together (one row, or a batch of inventory rows of one channel). */
+/* Rows delivered together (one row, or a batch of inventory rows of one channel), or a
+ * backstop pull (pull = 1, no rows). */
 struct sync_job {
     struct sync_channel *ch;
+    int pull;                /* a backstop pull of recent orders: no outbox rows */
+    int64_t since_ms;        /* pull: orders updated at or after this (unix ms) */
     struct depot_outbox_item *items;
     int n;
     int64_t *prev;           /* per row: level last pushed (-1 unknown), inventory only */
@@ -79,6 +87,7 @@ struct sync_job {
     int retry_after;         /* seconds the upstream asked for, -1 if none */
     int upstream_fault;      /* 1: counts as an endpoint failure for the breaker */
     double started;          /* monotonic seconds */
+    int parked;              /* its next call waits for the rate limit (not on the multi) */
     CURL *easy;
     char *resp;              /* response body being received */
     size_t resp_len, resp_cap;
@@ -101,6 +110,15 @@ struct channel_ops {
      * body): SYNC_SEND with the next call in job->req, SYNC_DONE, or a failure verb with
      * job->error (and job->retry_after / upstream_fault) set. */
     enum sync_step (*on_response)(struct sync_job *job, const struct sync_response *res);
+    /* Backstop pull of the orders updated since job->since_ms, sorted oldest update first,
+     * page by page. pull_endpoint is its breaker key. pull_begin fills job->req with the
+     * first page's call (SYNC_SEND). on_pull reads a page (after the shared HTTP checks),
+     * appends each order to job->scratch (sync_pull_add) and returns SYNC_SEND with the
+     * next page's call, SYNC_DONE, or a failure verb as on_response. */
+    const char *pull_endpoint;
+    double pull_cost;          /* rate-limit points a page may cost */
+    enum sync_step (*pull_begin)(struct sync_job *job);
+    enum sync_step (*on_pull)(struct sync_job *job, const struct sync_response *res);
 };
 
 extern const struct channel_ops sync_shopify_ops;
@@ -123,5 +141,21 @@ const char *sync_json_str(const cJSON *o, const char *name);
 /* A channel id as a Shopify global id: "gid://shopify/<type>/<id>" unless it already is
  * one. */
 void sync_shopify_gid(char *out, size_t cap, const char *type, const char *id);
+
+/* ---- Backstop pull (backstop.c) ----------------------------------------------------- */
+
+#define SYNC_PULL_PAGES_MAX 50 /* pages one pull reads; the next pull goes on from there */
+
+/* Adds one pulled order to a pull job: its id, its updated_at as the platform wrote it
+ * (ISO 8601; the newest becomes the channel's cursor) and its body in the REST/webhook
+ * shape the inbound mappers read (taken, also on error). -1 if out of memory or the id
+ * or time is unusable. */
+int sync_pull_add(struct sync_job *job, const char *id, const char *updated_at,
+                  cJSON *body);
+/* Pages read so far by a pull job; sync_pull_page_done counts one more. */
+int sync_pull_pages(const struct sync_job *job);
+void sync_pull_page_done(struct sync_job *job);
+/* A unix-ms time as "YYYY-MM-DDTHH:MM:SS" (UTC, whole seconds, no zone) into out[20+]. */
+void sync_format_utc(int64_t ms, char *out, size_t cap);
 
 #endif

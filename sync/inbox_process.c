@@ -86,6 +86,12 @@ static depot_err process_shopify(depot_store *st, const struct depot_inbox_confi
         struct depot_mapped_level l;
         if (depot_map_shopify_inventory_level(it->body, it->body_len, &l, err, ERR_MAX) != 0)
             return DEPOT_E_INVALID;
+        if (it->stale) { /* a late retry: the level it reports may have changed since */
+            o->what = "ignored";
+            e = depot_inbox_ignore(st, it->id, "stale inventory level (triggered longer "
+                                               "ago than webhook_stale_after): not applied");
+            return e == DEPOT_OK ? e : store_error(st, e, err);
+        }
         e = depot_ingest_inventory_level(st, it->id, it->channel_id, l.item, l.location,
                                          l.available, cfg->echo_window, actor, &o->what);
         return e == DEPOT_OK ? e : store_error(st, e, err);
@@ -242,7 +248,7 @@ static int process_one(depot_store *st, const struct depot_inbox_config *cfg,
 }
 
 int depot_inbox_process_batch(depot_store *st, const struct depot_inbox_config *cfg,
-                              int max)
+                              int max, int yield_after)
 {
     struct pending_events ev = {.n = 0};
     struct timespec start, now;
@@ -259,7 +265,7 @@ int depot_inbox_process_batch(depot_store *st, const struct depot_inbox_config *
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
                 DEPOT_INBOX_BATCH_MS ||
-            depot_store_lock_contended())
+            (yield_after > 0 && n >= yield_after && depot_store_lock_contended()))
             break; /* hold the write lock briefly: webhooks may be waiting to commit */
     }
     if (depot_store_batch_commit(st) != DEPOT_OK) {

@@ -25,16 +25,18 @@ struct depot_inbox_config {
 void depot_inbox_config_defaults(struct depot_inbox_config *cfg);
 
 #define DEPOT_INBOX_BATCH_MAX 64 /* deliveries per transaction */
+#define DEPOT_INBOX_BATCH_MIN 8  /* processed before a waiting writer ends the batch */
 #define DEPOT_INBOX_BATCH_MS 10  /* longest a batch holds the write lock for new work */
 
 /* Processes due deliveries on st in one transaction (depot_store_batch_begin), each
- * delivery a savepoint of its own: up to max of them, DEPOT_INBOX_BATCH_MS of work, or
- * until another connection waits for the write lock (depot_store_lock_contended).
+ * delivery a savepoint of its own: up to max of them, DEPOT_INBOX_BATCH_MS of work, or,
+ * once yield_after are done (0: never), until another connection waits for the write
+ * lock (depot_store_lock_contended): one commit (fsync) serves several deliveries.
  * Returns how many were processed (or rescheduled or dead-lettered), 0 if none was due,
  * -1 if the store failed (the batch is rolled back and stays pending). Events are
  * published after the commit. */
 int depot_inbox_process_batch(depot_store *st, const struct depot_inbox_config *cfg,
-                              int max);
+                              int max, int yield_after);
 
 struct depot_inbox_worker;
 

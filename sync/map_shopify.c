@@ -251,6 +251,25 @@ fail:
     return -1;
 }
 
+/* An inventory level's item id. Like other ids it can exceed 2^53 (the API reference's
+ * example does); admin_graphql_api_id "gid://shopify/InventoryLevel/<location>?
+ * inventory_item_id=<id>" carries it exactly, so it wins when present. */
+static int level_item_id(const cJSON *doc, char out[MAP_ID_MAX], char *err, size_t errlen)
+{
+    static const char key[] = "?inventory_item_id=";
+    const cJSON *gid = cJSON_GetObjectItemCaseSensitive(doc, "admin_graphql_api_id");
+    const char *at = cJSON_IsString(gid) ? strstr(gid->valuestring, key) : NULL;
+    if (at) {
+        at += sizeof key - 1;
+        size_t n = strspn(at, "0123456789");
+        if (n > 0 && n < MAP_ID_MAX && at[n] == '\0') {
+            memcpy(out, at, n + 1);
+            return 0;
+        }
+    }
+    return map_id(doc, "inventory_item_id", 1, out, "inventory_level", err, errlen);
+}
+
 int depot_map_shopify_inventory_level(const char *body, size_t len,
                                       struct depot_mapped_level *out, char *err,
                                       size_t errlen)
@@ -259,7 +278,7 @@ int depot_map_shopify_inventory_level(const char *body, size_t len,
     memset(out, 0, sizeof *out);
     int rc = -1;
     if (map_parse(body, len, &doc, err, errlen) == 0 &&
-        map_id(doc, "inventory_item_id", 1, out->item, "inventory_level", err, errlen) == 0 &&
+        level_item_id(doc, out->item, err, errlen) == 0 &&
         map_id(doc, "location_id", 1, out->location, "inventory_level", err, errlen) == 0 &&
         map_int(doc, "available", 1, -1000000000, 1000000000, 0, &out->available,
                 "inventory_level", err, errlen) == 0) {

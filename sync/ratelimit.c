@@ -1,5 +1,6 @@
 /* Rate limiting per channel that follows the platform's own signals: Shopify's GraphQL
  * cost bucket (extensions.cost.throttleStatus) and any 429/503 with Retry-After. */
+#include <limits.h>
 #include <time.h>
 #include "sync_int.h"
 
@@ -26,6 +27,18 @@ int sync_rate_allow(const struct sync_channel *ch, double cost, double now)
     return bucket_now(ch, now) >= cost;
 }
 
+int sync_rate_calls(const struct sync_channel *ch, double cost, double now)
+{
+    if (now < ch->paused_until)
+        return 0;
+    if (ch->bucket_max <= 0 || cost <= 0)
+        return INT_MAX;
+    double have = bucket_now(ch, now);
+    if (cost > ch->bucket_max)
+        return have >= ch->bucket_max ? 1 : 0;
+    return have / cost >= INT_MAX ? INT_MAX : (int)(have / cost);
+}
+
 void sync_rate_observe_shopify(struct sync_channel *ch, const cJSON *extensions, double now)
 {
     const cJSON *cost = cJSON_GetObjectItemCaseSensitive(extensions, "cost");
@@ -37,7 +50,9 @@ void sync_rate_observe_shopify(struct sync_channel *ch, const cJSON *extensions,
         max->valuedouble <= 0 || rate->valuedouble <= 0)
         return;
     ch->bucket_max = max->valuedouble;
-    ch->bucket_available = cur->valuedouble;
+    /* The figure counts the calls the platform has seen; those still on the wire will
+     * be taken from it too. */
+    ch->bucket_available = cur->valuedouble - ch->wire_cost;
     ch->bucket_restore = rate->valuedouble;
     ch->bucket_at = now;
 }

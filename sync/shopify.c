@@ -1,6 +1,8 @@
 /* The Shopify adapter: GraphQL Admin API at the channel's pinned version. Stock levels
  * through inventorySetQuantities (compare-and-set, @idempotent where the version has
- * it), fulfillments from fulfillment orders with tracking (lookup before create). */
+ * it), fulfillments from fulfillment orders with tracking (lookup before create), and
+ * the webhook subscriptions we consume (webhookSubscriptionCreate). The pull of recent
+ * orders for the inbound backstop is in shopify_pull.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,11 @@ static const char ORDER_QUERY[] =
     "query DepotOrderFulfillment($id: ID!) { order(id: $id) { id"
     " fulfillments(first: 50) { id status trackingInfo(first: 5) { number } }"
     " fulfillmentOrders(first: 50) { nodes { id status } } } }";
+static const char WEBHOOK_QUERY[] =
+    "mutation DepotSubscribe($topic: WebhookSubscriptionTopic!,"
+    " $webhookSubscription: WebhookSubscriptionInput!) {"
+    " webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {"
+    " webhookSubscription { id } userErrors { field message } } }";
 static const char CREATE_QUERY[] =
     "mutation DepotFulfill($fulfillment: FulfillmentInput!) {"
     " fulfillmentCreate(fulfillment: $fulfillment) {"
@@ -68,7 +75,8 @@ static int prepare(struct sync_channel *ch, char *err, size_t errlen)
 
 static const char *endpoint(const char *topic)
 {
-    if (strcmp(topic, "inventory.set") == 0 || strcmp(topic, "fulfillment.create") == 0)
+    if (strcmp(topic, "inventory.set") == 0 || strcmp(topic, "fulfillment.create") == 0 ||
+        strcmp(topic, "webhooks.register") == 0)
         return "graphql";
     return NULL;
 }
@@ -78,8 +86,8 @@ static const char *version_of(const struct sync_channel *ch)
     return ch->row.api_version[0] ? ch->row.api_version : DEPOT_SHOPIFY_API_VERSION;
 }
 
-/* Starts a GraphQL call with query and variables (taken). */
-static enum sync_step graphql(struct sync_job *job, const char *query, cJSON *variables)
+enum sync_step sync_shopify_graphql(struct sync_job *job, const char *query,
+                                    cJSON *variables)
 {
     struct sync_request *r = &job->req;
     sync_request_reset(r);
@@ -154,7 +162,7 @@ static enum sync_step inventory_set(struct sync_job *job)
     }
     cJSON_Delete(p);
     job->phase = INV_SET;
-    return graphql(job, idempotent ? SET_QUERY_IDEMPOTENT : SET_QUERY, vars);
+    return sync_shopify_graphql(job, idempotent ? SET_QUERY_IDEMPOTENT : SET_QUERY, vars);
 }
 
 static enum sync_step inventory_read(struct sync_job *job)
@@ -170,7 +178,7 @@ static enum sync_step inventory_read(struct sync_job *job)
     cJSON_AddStringToObject(vars, "item", item_gid);
     cJSON_AddStringToObject(vars, "location", loc_gid);
     job->phase = INV_READ;
-    return graphql(job, LEVEL_QUERY, vars);
+    return sync_shopify_graphql(job, LEVEL_QUERY, vars);
 }
 
 /* ---- Fulfillments ----------------------------------------------------------------- */
@@ -200,7 +208,7 @@ static enum sync_step fulfillment_lookup(struct sync_job *job)
     cJSON *vars = cJSON_CreateObject();
     cJSON_AddStringToObject(vars, "id", gid);
     job->phase = FUL_LOOKUP;
-    return graphql(job, ORDER_QUERY, vars);
+    return sync_shopify_graphql(job, ORDER_QUERY, vars);
 }
 
 /* Reads the order: DONE if already fulfilled, else SEND with fulfillmentCreate. */
@@ -255,7 +263,47 @@ static enum sync_step fulfillment_decide(struct sync_job *job, const cJSON *data
     }
     cJSON_Delete(p);
     job->phase = FUL_CREATE;
-    return graphql(job, CREATE_QUERY, vars);
+    return sync_shopify_graphql(job, CREATE_QUERY, vars);
+}
+
+/* ---- Webhook subscriptions -------------------------------------------------------- */
+
+/* Rationale: a subscription is unique per (topic, address) on Shopify's side, so a
+ * re-sent create is refused with "has already been taken": that answer means an earlier
+ * delivery of this row (or an earlier install) did it. */
+static enum sync_step webhook_subscribe(struct sync_job *job)
+{
+    cJSON *p = cJSON_Parse(job->items[0].payload);
+    const char *topic = sync_json_str(p, "topic");
+    const char *url = sync_json_str(p, "callback_url");
+    if (!topic || !url) {
+        cJSON_Delete(p);
+        sync_job_error(job, "the subscription event has no topic or callback URL");
+        return SYNC_FAIL;
+    }
+    cJSON *vars = cJSON_CreateObject();
+    cJSON_AddStringToObject(vars, "topic", topic);
+    cJSON *sub = cJSON_AddObjectToObject(vars, "webhookSubscription");
+    cJSON_AddStringToObject(sub, "callbackUrl", url);
+    cJSON_AddStringToObject(sub, "format", "JSON");
+    cJSON_Delete(p);
+    return sync_shopify_graphql(job, WEBHOOK_QUERY, vars);
+}
+
+static enum sync_step on_subscribed(struct sync_job *job, const cJSON *data)
+{
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, "webhookSubscriptionCreate");
+    if (!cJSON_IsObject(res)) {
+        sync_job_error(job, "Shopify answered without webhookSubscriptionCreate");
+        job->upstream_fault = 1;
+        return SYNC_RETRY;
+    }
+    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "userErrors"), 0);
+    const char *msg = sync_json_str(e, "message");
+    if (!e || (msg && strstr(msg, "already been taken")))
+        return SYNC_DONE;
+    sync_job_error(job, "webhookSubscriptionCreate: %.150s", msg ? msg : "refused");
+    return SYNC_FAIL;
 }
 
 /* ---- Verbs ------------------------------------------------------------------------ */
@@ -267,6 +315,8 @@ static enum sync_step begin(struct sync_job *job)
         return inventory_set(job);
     if (strcmp(topic, "fulfillment.create") == 0)
         return fulfillment_lookup(job);
+    if (strcmp(topic, "webhooks.register") == 0)
+        return webhook_subscribe(job);
     sync_job_error(job, "Shopify channels do not take %s events", topic);
     return SYNC_FAIL;
 }
@@ -288,9 +338,7 @@ static enum sync_step throttled(struct sync_job *job, const cJSON *ext)
     return SYNC_THROTTLED;
 }
 
-/* A GraphQL answer's top-level errors: THROTTLED, an internal error (retry), or a
- * query the API refuses (fail). SYNC_SEND when there are none. */
-static enum sync_step top_errors(struct sync_job *job, const cJSON *root)
+enum sync_step sync_shopify_top_errors(struct sync_job *job, const cJSON *root)
 {
     const cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
     if (!cJSON_IsArray(errors) || cJSON_GetArraySize(errors) == 0) {
@@ -375,12 +423,14 @@ static enum sync_step on_response(struct sync_job *job, const struct sync_respon
     }
     sync_rate_observe_shopify(job->ch, cJSON_GetObjectItemCaseSensitive(root, "extensions"),
                               sync_now());
-    enum sync_step step = top_errors(job, root);
+    enum sync_step step = sync_shopify_top_errors(job, root);
     if (step == SYNC_SEND) {
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
         const char *topic = job->items[0].topic;
         if (strcmp(topic, "inventory.set") == 0)
             step = job->phase == INV_SET ? on_set(job, data) : on_level(job, data);
+        else if (strcmp(topic, "webhooks.register") == 0)
+            step = on_subscribed(job, data);
         else if (job->phase == FUL_LOOKUP)
             step = fulfillment_decide(job, data);
         else {
@@ -408,4 +458,8 @@ const struct channel_ops sync_shopify_ops = {
     .endpoint = endpoint,
     .begin = begin,
     .on_response = on_response,
+    .pull_endpoint = "graphql",
+    .pull_cost = SYNC_SHOPIFY_PULL_COST,
+    .pull_begin = sync_shopify_pull_begin,
+    .on_pull = sync_shopify_on_pull,
 };

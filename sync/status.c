@@ -18,6 +18,10 @@ static cJSON *channel_json(const struct sync_channel *ch, double now)
     cJSON_AddNumberToObject(c, "retried", (double)ch->retried);
     cJSON_AddNumberToObject(c, "dead", (double)ch->dead);
     cJSON_AddNumberToObject(c, "throttled", (double)ch->throttled);
+    cJSON *pull = cJSON_AddObjectToObject(c, "backstop");
+    cJSON_AddNumberToObject(pull, "pulls", (double)ch->pulls);
+    cJSON_AddNumberToObject(pull, "errors", (double)ch->pull_errors);
+    cJSON_AddNumberToObject(pull, "orders", (double)ch->pulled_orders);
     double paused = ch->paused_until > now ? (ch->paused_until - now) * 1000 : 0;
     cJSON_AddNumberToObject(c, "paused_for_ms", (double)(int64_t)paused);
     if (ch->bucket_max > 0) {
@@ -146,6 +150,15 @@ char *depot_sync_metrics_text(struct depot_sync *s)
     per_channel(&t, s, "depot_sync_throttled_total",
                 "Times a channel asked us to slow down (429, 503, THROTTLED).",
                 offsetof(struct sync_channel, throttled));
+    per_channel(&t, s, "depot_sync_backstop_pulls_total",
+                "Backstop pulls of recently updated orders started.",
+                offsetof(struct sync_channel, pulls));
+    per_channel(&t, s, "depot_sync_backstop_errors_total",
+                "Backstop pulls that ended early (the next one goes on from the cursor).",
+                offsetof(struct sync_channel, pull_errors));
+    per_channel(&t, s, "depot_sync_backstop_orders_total",
+                "Order updates the backstop found that the inbox did not have.",
+                offsetof(struct sync_channel, pulled_orders));
     family(&t, "depot_sync_inflight", "gauge", "Calls in flight per channel.");
     for (int i = 0; i < s->n_channels; i++)
         put(&t, "depot_sync_inflight{channel=\"%lld\",kind=\"%s\"} %d\n",

@@ -19,6 +19,7 @@ struct depot_sync_config {
     int breaker_cooldown_ms;   /* open -> half-open */
     int shutdown_grace_ms;     /* SIGTERM: how long in-flight calls may finish */
     int poll_ms;               /* idle poll of the outbox (other processes write it) */
+    int backstop_interval_s;   /* seconds between pulls of recent orders; 0 = never */
     /* Called from the worker thread for each {"type":"sync"} event; takes ownership of
      * data. May be NULL. */
     void (*publish)(void *user, const char *type, cJSON *data);
@@ -40,7 +41,8 @@ void depot_sync_stop(struct depot_sync *s);
 
 /* Thread-safe snapshot for GET /api/v1/sync/status: {"running":bool, "delivered":n,
  * "retried":n, "dead":n, "superseded":n, "throttled":n, "channels":[{"id","kind",
- * "name","inflight","paused_for_ms","bucket":{...}|null}], "breakers":[{"channel_id",
+ * "name","inflight","paused_for_ms","bucket":{...}|null,"backstop":{"pulls","errors",
+ * "orders"}}], "breakers":[{"channel_id",
  * "endpoint","state","consecutive_failures","opens","successes","errors"}]}. Caller
  * frees. NULL when out of memory. */
 cJSON *depot_sync_status_json(struct depot_sync *s);

@@ -52,6 +52,10 @@ void sync_breaker_release(struct sync_breaker *b);
 
 /* 1 if ch may start a call of the given cost at now. */
 int sync_rate_allow(const struct sync_channel *ch, double cost, double now);
+/* How many calls of that cost ch may start now: 0 while paused, what the bucket holds
+ * (at least 1 when the cost exceeds a full bucket's size and the bucket is full), or
+ * INT_MAX when the platform meters nothing. */
+int sync_rate_calls(const struct sync_channel *ch, double cost, double now);
 /* A call of that cost starts: take it from the bucket until the platform's next figure. */
 void sync_rate_spend(struct sync_channel *ch, double cost, double now);
 /* Shopify's extensions.cost.throttleStatus from a GraphQL answer (NULL ignored). */
@@ -89,5 +93,32 @@ enum sync_step sync_http_classify(struct sync_job *job, CURLcode rc, long status
 
 /* Monotonic seconds. */
 double sync_now(void);
+
+/* ---- Shopify and WooCommerce calls shared by their adapter files ------------------ */
+
+/* Puts a GraphQL call (query and variables, taken) to the channel's Admin API on
+ * job->req: SYNC_SEND, or SYNC_RETRY when out of memory. */
+enum sync_step sync_shopify_graphql(struct sync_job *job, const char *query,
+                                    cJSON *variables);
+/* A GraphQL answer's top-level errors: THROTTLED (with the wait the cost asks for), an
+ * internal error (retry), or a query the API refuses (fail). SYNC_SEND when none. */
+enum sync_step sync_shopify_top_errors(struct sync_job *job, const cJSON *root);
+/* The Shopify pull verbs (shopify_pull.c); a page's requested query cost stays below
+ * this many points. */
+#define SYNC_SHOPIFY_PULL_COST 250
+enum sync_step sync_shopify_pull_begin(struct sync_job *job);
+enum sync_step sync_shopify_on_pull(struct sync_job *job, const struct sync_response *res);
+/* One Shopify GraphQL Order node as the REST order resource its webhooks carry (the
+ * fields the inbound mapper reads); NULL if the node has no id or is not an object. */
+cJSON *sync_shopify_order_rest(const cJSON *node);
+
+/* Puts a WooCommerce REST call on job->req: method, ch->base + path, query pairs, and
+ * the channel's authentication (Basic over HTTPS, else OAuth 1.0a signed query).
+ * ep is the breaker key. 0, or -1 when out of memory or the URL is too long. */
+int sync_woo_request(struct sync_job *job, const char *method, const char *ep,
+                     const char *path, const struct sync_oauth1_param *query, size_t nq);
+/* The WooCommerce pull verbs (woocommerce_pull.c). */
+enum sync_step sync_woo_pull_begin(struct sync_job *job);
+enum sync_step sync_woo_on_pull(struct sync_job *job, const struct sync_response *res);
 
 #endif

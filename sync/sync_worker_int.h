@@ -44,6 +44,30 @@ struct depot_sync {
     int n_outcomes, cap_outcomes;
     struct sync_push { int64_t channel_id, sku_id, location_id, quantity; } *pushes;
     int n_pushes, cap_pushes;              /* levels delivered, for echo recognition */
+    cJSON *pulled; /* backstop: [{channel_id, kind, orders}] pulled, not yet recorded */
 };
+
+/* ---- Shared by worker.c and backstop.c -------------------------------------------- */
+
+/* An empty job for ch with room for cap rows; NULL when out of memory. */
+struct sync_job *sync__job_new(struct sync_channel *ch, int cap);
+/* Frees a job (NULL ignored); a pull job's channel may pull again. */
+void sync__job_free(struct sync_job *job);
+/* The breaker of (channel, endpoint), created closed; NULL when the table is full. */
+struct sync_breaker *sync__breaker_for(struct depot_sync *s, int64_t channel_id,
+                                       const char *endpoint);
+/* Logs a breaker's new state and publishes it as a "sync" event. */
+void sync__breaker_event(struct depot_sync *s, const struct sync_breaker *b);
+/* Publishes a "sync" event (takes data). */
+void sync__publish(struct depot_sync *s, cJSON *data);
+struct sync_channel *sync__channel_by_id(struct depot_sync *s, int64_t id);
+
+/* Backstop (backstop.c). scan: inside a pass, readies ch's pull when it is due and its
+ * breaker, rate limit and call slots allow. finish: a pull job ended with step; keeps
+ * the orders it read for the next pass (the caller frees the job). record: inside a
+ * pass, puts the kept orders into the inbox and advances the cursors. */
+void sync_backstop_scan(struct depot_sync *s, struct sync_channel *ch, double now);
+void sync_backstop_finish(struct depot_sync *s, struct sync_job *job, enum sync_step step);
+void sync_backstop_record(struct depot_sync *s);
 
 #endif

@@ -41,9 +41,7 @@ static const char *endpoint(const char *topic)
     return NULL;
 }
 
-/* Sets method and URL base/path[?query] with the channel's authentication: Basic over
- * HTTPS, else an OAuth 1.0a signature in the query (query pairs are signed too). */
-static int request(struct sync_job *job, const char *method, const char *ep,
+int sync_woo_request(struct sync_job *job, const char *method, const char *ep,
                    const char *path, const struct sync_oauth1_param *query, size_t nq)
 {
     struct sync_channel *ch = job->ch;
@@ -60,11 +58,14 @@ static int request(struct sync_job *job, const char *method, const char *ep,
         for (size_t i = 0; i < nq; i++) {
             char *k = curl_easy_escape(NULL, query[i].key, 0);
             char *v = curl_easy_escape(NULL, query[i].value, 0);
-            if (k && v)
-                len += (size_t)snprintf(url + len, sizeof url - len, "%c%s=%s",
-                                        i ? '&' : '?', k, v);
+            int n = k && v && len < sizeof url
+                        ? snprintf(url + len, sizeof url - len, "%c%s=%s", i ? '&' : '?', k, v)
+                        : -1;
             curl_free(k);
             curl_free(v);
+            if (n < 0 || (size_t)n >= sizeof url - len)
+                return -1;
+            len += (size_t)n;
         }
         snprintf(r->url, sizeof r->url, "%s", url);
     } else {
@@ -126,7 +127,7 @@ static enum sync_step inventory_batch(struct sync_job *job)
         cJSON_Delete(body);
         return SYNC_FAIL;
     }
-    if (request(job, "POST", "products", "/products/batch", NULL, 0) != 0 ||
+    if (sync_woo_request(job, "POST", "products", "/products/batch", NULL, 0) != 0 ||
         sync_request_json(&job->req, body) != 0) {
         sync_job_error(job, "cannot build the request");
         return SYNC_RETRY;
@@ -193,7 +194,7 @@ static enum sync_step order_call(struct sync_job *job, int phase)
     int rc = 0;
     if (phase == FUL_NOTES) {
         static const struct sync_oauth1_param q[] = {{"per_page", "100"}};
-        rc = request(job, "GET", "orders", path, q, 1);
+        rc = sync_woo_request(job, "GET", "orders", path, q, 1);
     } else if (phase == FUL_NOTE) {
         char marker[64], text[512];
         note_marker(job, marker, sizeof marker);
@@ -208,12 +209,12 @@ static enum sync_step order_call(struct sync_job *job, int phase)
         cJSON *body = cJSON_CreateObject();
         cJSON_AddStringToObject(body, "note", text);
         cJSON_AddBoolToObject(body, "customer_note", 1);
-        rc = request(job, "POST", "orders", path, NULL, 0) ||
+        rc = sync_woo_request(job, "POST", "orders", path, NULL, 0) ||
              sync_request_json(&job->req, body);
     } else {
         cJSON *body = cJSON_CreateObject();
         cJSON_AddStringToObject(body, "status", "completed");
-        rc = request(job, "PUT", "orders", path, NULL, 0) ||
+        rc = sync_woo_request(job, "PUT", "orders", path, NULL, 0) ||
              sync_request_json(&job->req, body);
     }
     cJSON_Delete(p);
@@ -283,4 +284,7 @@ const struct channel_ops sync_woocommerce_ops = {
     .endpoint = endpoint,
     .begin = begin,
     .on_response = on_response,
+    .pull_endpoint = "orders",
+    .pull_begin = sync_woo_pull_begin,
+    .on_pull = sync_woo_on_pull,
 };

@@ -28,7 +28,7 @@
 
 static const struct channel_ops *const all_ops[] = {&sync_shopify_ops, &sync_woocommerce_ops};
 
-static void publish(struct depot_sync *s, cJSON *data)
+void sync__publish(struct depot_sync *s, cJSON *data)
 {
     if (s->cfg.publish)
         s->cfg.publish(s->cfg.publish_user, "sync", data);
@@ -57,7 +57,7 @@ static void channel_free(struct sync_channel *ch)
     free(ch);
 }
 
-static struct sync_channel *channel_by_id(struct depot_sync *s, int64_t id)
+struct sync_channel *sync__channel_by_id(struct depot_sync *s, int64_t id)
 {
     for (int i = 0; i < s->n_channels; i++)
         if (s->channels[i]->row.id == id)
@@ -105,7 +105,7 @@ static void channels_refresh(struct depot_sync *s, double now)
     if (depot_outbox_channels(s->st, ids, SYNC_MAX_CHANNELS, &n) != DEPOT_OK)
         return;
     for (int i = 0; i < n; i++) {
-        struct sync_channel *old = channel_by_id(s, ids[i]);
+        struct sync_channel *old = sync__channel_by_id(s, ids[i]);
         if (old && (old->inflight > 0 || now - old->loaded_at < CHANNEL_RELOAD_S))
             continue;
         struct sync_channel *ch = calloc(1, sizeof *ch);
@@ -126,6 +126,10 @@ static void channels_refresh(struct depot_sync *s, double now)
             ch->delivered = old->delivered;
             ch->retried = old->retried;
             ch->dead = old->dead;
+            ch->next_pull_at = old->next_pull_at;
+            ch->pulls = old->pulls;
+            ch->pull_errors = old->pull_errors;
+            ch->pulled_orders = old->pulled_orders;
             for (int k = 0; k < s->n_channels; k++)
                 if (s->channels[k] == old)
                     s->channels[k] = ch;
@@ -142,8 +146,8 @@ static void channels_refresh(struct depot_sync *s, double now)
 
 /* ---- Breakers ------------------------------------------------------------------- */
 
-static struct sync_breaker *breaker_for(struct depot_sync *s, int64_t channel_id,
-                                        const char *endpoint)
+struct sync_breaker *sync__breaker_for(struct depot_sync *s, int64_t channel_id,
+                                       const char *endpoint)
 {
     for (int i = 0; i < s->n_breakers; i++)
         if (s->breakers[i].channel_id == channel_id &&
@@ -160,7 +164,7 @@ static struct sync_breaker *breaker_for(struct depot_sync *s, int64_t channel_id
     return b;
 }
 
-static void breaker_event(struct depot_sync *s, const struct sync_breaker *b)
+void sync__breaker_event(struct depot_sync *s, const struct sync_breaker *b)
 {
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "event", "breaker");
@@ -170,15 +174,17 @@ static void breaker_event(struct depot_sync *s, const struct sync_breaker *b)
     depot_log(b->state == SYNC_BREAKER_OPEN ? DEPOT_LOG_WARN : DEPOT_LOG_INFO, "sync",
               "channel %lld endpoint %s: circuit %s", (long long)b->channel_id, b->endpoint,
               sync_breaker_state_name(b->state));
-    publish(s, d);
+    sync__publish(s, d);
 }
 
 /* ---- Jobs ------------------------------------------------------------------------ */
 
-static void job_free(struct sync_job *job)
+void sync__job_free(struct sync_job *job)
 {
     if (!job)
         return;
+    if (job->pull)
+        job->ch->pulling = 0;
     for (int i = 0; i < job->n; i++)
         depot_outbox_item_clear(&job->items[i]);
     free(job->items);
@@ -193,7 +199,7 @@ static void job_free(struct sync_job *job)
     free(job);
 }
 
-static struct sync_job *job_new(struct sync_channel *ch, int cap)
+struct sync_job *sync__job_new(struct sync_channel *ch, int cap)
 {
     struct sync_job *job = calloc(1, sizeof *job);
     if (!job)
@@ -205,7 +211,7 @@ static struct sync_job *job_new(struct sync_channel *ch, int cap)
     job->product = calloc((size_t)cap, sizeof *job->product);
     job->result = calloc((size_t)cap, sizeof *job->result);
     if (!job->items || !job->prev || !job->product || !job->result) {
-        job_free(job);
+        sync__job_free(job);
         return NULL;
     }
     return job;
@@ -259,7 +265,7 @@ static void dead_event(struct depot_sync *s, const struct depot_outbox_item *it,
     cJSON_AddNumberToObject(d, "channel_id", (double)it->channel_id);
     cJSON_AddStringToObject(d, "topic", it->topic);
     cJSON_AddStringToObject(d, "reason", reason);
-    publish(s, d);
+    sync__publish(s, d);
 }
 
 /* The level an inventory.set row carries. */
@@ -279,6 +285,8 @@ static void job_finish(struct depot_sync *s, struct sync_job *job, enum sync_ste
 {
     int64_t now = (int64_t)time(NULL);
     struct sync_channel *ch = job->ch;
+    if (job->pull)
+        sync_backstop_finish(s, job, step);
     pthread_mutex_lock(&s->mu);
     for (int i = 0; i < job->n; i++) {
         struct depot_outbox_item *it = &job->items[i];
@@ -334,7 +342,7 @@ static void job_finish(struct depot_sync *s, struct sync_job *job, enum sync_ste
     }
     ch->inflight--;
     pthread_mutex_unlock(&s->mu);
-    job_free(job);
+    sync__job_free(job);
 }
 
 static void jobs_remove(struct depot_sync *s, struct sync_job *job)
@@ -363,6 +371,7 @@ static int job_send(struct depot_sync *s, struct sync_job *job)
         return -1;
     }
     job->started = now;
+    ch->wire_cost += job->req.cost;
     pthread_mutex_lock(&s->mu);
     ch->calls++;
     pthread_mutex_unlock(&s->mu);
@@ -410,7 +419,7 @@ static void jobs_start(struct depot_sync *s, struct sync_job **jobs, int n_jobs,
         for (int j = 0; j < n_jobs; j++) {
             if (brk[j])
                 sync_breaker_release(brk[j]);
-            job_free(jobs[j]);
+            sync__job_free(jobs[j]);
         }
         return;
     }
@@ -439,8 +448,10 @@ static void jobs_start(struct depot_sync *s, struct sync_job **jobs, int n_jobs,
 static void channel_scan(struct depot_sync *s, struct sync_channel *ch, double now)
 {
     int free_slots = s->cfg.concurrency - ch->inflight;
-    if (free_slots <= 0 || s->n_jobs + s->n_ready + free_slots > SYNC_MAX_JOBS ||
-        !sync_rate_allow(ch, ch->ops->call_cost, now))
+    int afford = sync_rate_calls(ch, ch->ops->call_cost, now);
+    if (free_slots > afford)
+        free_slots = afford; /* no more first calls than the cost bucket holds */
+    if (free_slots <= 0 || s->n_jobs + s->n_ready + free_slots > SYNC_MAX_JOBS)
         return;
     int batch = ch->ops->inventory_batch_max;
     int want = free_slots * batch;
@@ -467,7 +478,7 @@ static void channel_scan(struct depot_sync *s, struct sync_channel *ch, double n
             if (n_jobs == free_slots)
                 break;
             const char *ep = ch->ops->endpoint(it->topic);
-            struct sync_breaker *b = ep ? breaker_for(s, ch->row.id, ep) : NULL;
+            struct sync_breaker *b = ep ? sync__breaker_for(s, ch->row.id, ep) : NULL;
             int allowed = 1;
             if (b) {
                 pthread_mutex_lock(&s->mu);
@@ -477,8 +488,8 @@ static void channel_scan(struct depot_sync *s, struct sync_channel *ch, double n
             if (ep && (!b || !allowed))
                 continue; /* its endpoint's circuit is open: stays pending */
             if (b && b->state == SYNC_BREAKER_HALF_OPEN)
-                breaker_event(s, b);
-            if (!(job = job_new(ch, is_inv ? batch : 1))) {
+                sync__breaker_event(s, b);
+            if (!(job = sync__job_new(ch, is_inv ? batch : 1))) {
                 if (b)
                     sync_breaker_release(b);
                 break;
@@ -540,7 +551,7 @@ static void scan(struct depot_sync *s);
  * and their rows, never marked inflight, stay due. */
 static void pass(struct depot_sync *s, int do_scan)
 {
-    if (s->n_outcomes == 0 && !do_scan)
+    if (s->n_outcomes == 0 && !do_scan && !s->pulled)
         return;
     if (depot_store_batch_begin(s->st) != DEPOT_OK) {
         depot_log(DEPOT_LOG_WARN, "sync", "database busy, will retry: %s",
@@ -549,6 +560,8 @@ static void pass(struct depot_sync *s, int do_scan)
     }
     int n_out = s->n_outcomes, n_push = s->n_pushes;
     depot_err recorded = record_outcomes(s);
+    if (s->pulled)
+        sync_backstop_record(s);
     if (do_scan)
         scan(s);
     depot_err c = depot_store_batch_commit(s->st);
@@ -568,7 +581,7 @@ static void pass(struct depot_sync *s, int do_scan)
             pthread_mutex_lock(&s->mu);
             job->ch->inflight--;
             pthread_mutex_unlock(&s->mu);
-            job_free(job);
+            sync__job_free(job);
         }
     }
     s->n_ready = 0;
@@ -583,6 +596,9 @@ static void call_done(struct depot_sync *s, struct sync_job *job, CURLcode rc)
     long status = 0;
     curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_multi_remove_handle(s->multi, job->easy);
+    job->ch->wire_cost -= job->req.cost;
+    if (job->ch->wire_cost < 0.5)
+        job->ch->wire_cost = 0; /* no drift from rounding */
     job->upstream_fault = 0;
     enum sync_step step = sync_http_classify(job, rc, status);
     if (step == SYNC_SEND) {
@@ -590,10 +606,11 @@ static void call_done(struct depot_sync *s, struct sync_job *job, CURLcode rc)
             .status = status, .curl = rc, .curl_error = job->curl_error,
             .body = job->resp ? job->resp : "", .len = job->resp_len,
             .retry_after = job->resp_retry_after};
-        step = job->ch->ops->on_response(job, &res);
+        step = job->pull ? job->ch->ops->on_pull(job, &res)
+                         : job->ch->ops->on_response(job, &res);
     }
     const char *ep = job->req.endpoint;
-    struct sync_breaker *b = ep ? breaker_for(s, job->ch->row.id, ep) : NULL;
+    struct sync_breaker *b = ep ? sync__breaker_for(s, job->ch->row.id, ep) : NULL;
     double now = sync_now();
     if (b) {
         int changed;
@@ -606,7 +623,7 @@ static void call_done(struct depot_sync *s, struct sync_job *job, CURLcode rc)
             changed = sync_breaker_success(b);
         pthread_mutex_unlock(&s->mu);
         if (changed)
-            breaker_event(s, b);
+            sync__breaker_event(s, b);
     }
     if (step == SYNC_THROTTLED) {
         pthread_mutex_lock(&s->mu);
@@ -614,6 +631,10 @@ static void call_done(struct depot_sync *s, struct sync_job *job, CURLcode rc)
         pthread_mutex_unlock(&s->mu);
     }
     if (step == SYNC_SEND && !s->abandon) {
+        if (!sync_rate_allow(job->ch, job->req.cost, now)) {
+            job->parked = 1; /* the next call waits for the bucket (unpark) */
+            return;
+        }
         if (job_send(s, job) == 0)
             return;
         step = SYNC_RETRY;
@@ -623,6 +644,23 @@ static void call_done(struct depot_sync *s, struct sync_job *job, CURLcode rc)
     }
     jobs_remove(s, job);
     job_finish(s, job, step);
+}
+
+/* Sends the next call of jobs that waited for their channel's rate limit. */
+static void unpark(struct depot_sync *s)
+{
+    double now = sync_now();
+    for (int i = 0; i < s->n_jobs; i++) {
+        struct sync_job *job = s->jobs[i];
+        if (!job->parked || !sync_rate_allow(job->ch, job->req.cost, now))
+            continue;
+        job->parked = 0;
+        if (job_send(s, job) != 0) {
+            jobs_remove(s, job);
+            job_finish(s, job, SYNC_RETRY);
+            i--;
+        }
+    }
 }
 
 static void harvest(struct depot_sync *s)
@@ -653,8 +691,11 @@ static void scan(struct depot_sync *s)
         s->superseded += (uint64_t)n;
         pthread_mutex_unlock(&s->mu);
     }
-    for (int i = 0; i < s->n_channels; i++)
+    for (int i = 0; i < s->n_channels; i++) {
+        /* a due pull takes its slot first: a long backlog does not starve it */
+        sync_backstop_scan(s, s->channels[i], now);
         channel_scan(s, s->channels[i], now);
+    }
 }
 
 /* SIGTERM: calls still running after the grace period are abandoned; their rows go
@@ -662,6 +703,16 @@ static void scan(struct depot_sync *s)
 static void drain(struct depot_sync *s)
 {
     double deadline = sync_now() + s->cfg.shutdown_grace_ms / 1000.0;
+    for (int i = 0; i < s->n_jobs; i++) {
+        struct sync_job *job = s->jobs[i];
+        if (!job->parked)
+            continue; /* between calls, waiting for the rate limit: due again at start */
+        sync_job_error(job, "depotd stopped between calls");
+        job->retry_after = 0;
+        jobs_remove(s, job);
+        job_finish(s, job, SYNC_THROTTLED);
+        i--;
+    }
     while (s->n_jobs > 0 && sync_now() < deadline) {
         harvest(s);
         pass(s, 0);
@@ -687,6 +738,7 @@ static void *run(void *arg)
     struct depot_sync *s = arg;
     double next_scan = 0;
     while (!atomic_load(&s->stopping)) {
+        unpark(s);
         harvest(s);
         double now = sync_now();
         int do_scan = now >= next_scan || s->wake;
@@ -776,6 +828,7 @@ void depot_sync_stop(struct depot_sync *s)
         channel_free(s->channels[i]);
     free(s->outcomes);
     free(s->pushes);
+    cJSON_Delete(s->pulled);
     curl_multi_cleanup(s->multi);
     depot_store_close(s->st);
     explicit_bzero(s->key, sizeof s->key);

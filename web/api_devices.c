@@ -1,8 +1,10 @@
 /* GET /api/v1/devices: stations and scanners from the store merged with the scanners'
- * live state, plus every other section a device manager provides (printers); and the
- * provider table behind web/devices_hook.h. */
+ * live state, plus every other section a device manager provides (printers); moving a
+ * scanner to another station; and the provider table and change listener behind
+ * web/devices_hook.h. */
 #include <stdlib.h>
 #include <string.h>
+#include "api.h"
 #include "api_devices.h"
 #include "devices.h"
 #include "devices_hook.h"
@@ -128,7 +130,53 @@ out:
     free(confs);
 }
 
+static struct {
+    void (*fn)(void *user);
+    void *user;
+} watcher;
+
+void depot_devices_watch(void (*fn)(void *user), void *user)
+{
+    watcher.fn = fn;
+    watcher.user = user;
+}
+
+void depot_devices_changed(void)
+{
+    if (watcher.fn)
+        watcher.fn(watcher.user);
+}
+
+/* POST /api/v1/scanners/{name}/station {"station":"PACK-2"}: re-pairs a scanner; its next
+ * scan is published for the new station (the scanner manager reloads at once). */
+static void scanner_pair(struct web_request *req, struct web_response *res)
+{
+    static const char *const fields[] = {"station", NULL};
+    depot_store *st = req->srv->st;
+    const char *station = NULL;
+    cJSON *body = web_body_json(req, res);
+    if (!body)
+        return;
+    if (web_api_only(body, fields, res) != 0 ||
+        web_api_string(body, "station", 1, DEPOT_DEVICE_NAME_MAX, res, &station) != 0)
+        goto out;
+    depot_err e = depot_scanner_set_station(st, req->params[0], station, req->auth.actor);
+    if (e != DEPOT_OK) {
+        web_respond_store_error(res, st, e);
+        goto out;
+    }
+    depot_devices_changed(); /* the scanner manager publishes the scanner's new state */
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "scanner", req->params[0]);
+    cJSON_AddStringToObject(doc, "station", station);
+    web_respond_json(res, 200, doc);
+out:
+    cJSON_Delete(body);
+}
+
 const struct web_route web_routes_devices[] = {
     {WEB_GET, "/api/v1/devices", WEB_ROLE_PACKER, 0, devices_get, "devices"},
+    {WEB_POST, "/api/v1/scanners/{name}/station", WEB_ROLE_SUPERVISOR, 0, scanner_pair,
+     "scanners_pair"},
     {0},
 };

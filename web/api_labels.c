@@ -1,5 +1,5 @@
-/* POST /api/v1/labels: a SKU or bin label built as ZPL for the named printer's stock and
- * resolution and queued on it (the back office's "print label" buttons). */
+/* POST /api/v1/labels: a SKU, bin or tote (QR) label built as ZPL for the named printer's
+ * stock and resolution and queued on it (the back office's "print label" buttons). */
 #include <stdio.h>
 #include <string.h>
 #include "api.h"
@@ -40,8 +40,8 @@ static void label_post(struct web_request *req, struct web_response *res)
         web_api_string(body, "code", 1, DEPOT_ZPL_CODE_MAX, res, &code) != 0 ||
         web_api_string(body, "printer", 1, DEPOT_PRINTER_NAME_MAX, res, &printer) != 0)
         goto out;
-    if (strcmp(kind, "sku") != 0 && strcmp(kind, "bin") != 0) {
-        web_respond_error(res, 400, "invalid_parameter", "'kind' must be sku or bin");
+    if (strcmp(kind, "sku") != 0 && strcmp(kind, "bin") != 0 && strcmp(kind, "tote") != 0) {
+        web_respond_error(res, 400, "invalid_parameter", "'kind' must be sku, bin or tote");
         goto out;
     }
     depot_err e = depot_printer_get(st, printer, &row);
@@ -55,7 +55,9 @@ static void label_post(struct web_request *req, struct web_response *res)
     int built = depot_zpl_stock_parse(row.stock, &media.stock) == 0 &&
                 (strcmp(kind, "sku") == 0
                      ? depot_zpl_sku_label(&zpl, &media, code, name, gtin, err, sizeof err)
-                     : depot_zpl_bin_label(&zpl, &media, code, err, sizeof err)) == 0;
+                 : strcmp(kind, "bin") == 0
+                     ? depot_zpl_bin_label(&zpl, &media, code, err, sizeof err)
+                     : depot_zpl_tote_label(&zpl, &media, code, NULL, err, sizeof err)) == 0;
     if (!built) {
         web_respond_error(res, 400, "invalid_label", "cannot build the label: %s", err);
         goto out;

@@ -1,14 +1,16 @@
 /* The packing station's endpoints: the order behind a scanned code, PACK (scanned units
  * checked against the order server-side, then shipment, label on the station's printer,
- * order shipped with its fulfillment in the outbox), and reprint. */
+ * order shipped with its fulfillment in the outbox), reprint, and void (supervisor). */
 #include <stdio.h>
 #include <string.h>
 #include "api.h"
+#include "api_carriers.h"
 #include "api_pack.h"
 #include "devices.h"
 #include "pack.h"
 #include "pack_label.h"
 #include "printers.h"
+#include "shipments.h"
 
 #define STATION_MAX 64
 #define BOX_MAX 32
@@ -23,6 +25,17 @@ static void order_for_code(struct web_request *req, struct web_response *res)
     if (e == DEPOT_OK)
         e = depot_pack_order_json(st, id, &doc);
     web_api_view(res, st, e, doc, NULL);
+}
+
+/* GET /api/v1/orders/{id}/events: the order's history from the audit log. */
+static void order_events(struct web_request *req, struct web_response *res)
+{
+    int64_t id;
+    cJSON *doc = NULL;
+    if (web_param_id(req, res, 0, &id) != 0)
+        return;
+    depot_err e = depot_pack_order_events_json(req->srv->st, id, 100, &doc);
+    web_api_view(res, req->srv->st, e, doc, NULL);
 }
 
 /* Reads {"SKU": n, ...} into counts (at most max entries). Returns the number of
@@ -157,7 +170,8 @@ static void audit_pack(struct web_request *req, int64_t order_id, int64_t shipme
 /* The answer after a shipment: the order as it is now, the shipment, the print job (or
  * why there is none), and an "order" event. */
 static void shipped(struct web_request *req, struct web_response *res, int64_t order_id,
-                    int64_t shipment_id, int64_t job, const char *print_error)
+                    int64_t shipment_id, int64_t job, const char *print_error,
+                    int64_t label_request)
 {
     cJSON *doc = NULL;
     depot_err e = depot_pack_order_json(req->srv->st, order_id, &doc);
@@ -179,6 +193,8 @@ static void shipped(struct web_request *req, struct web_response *res, int64_t o
         cJSON_AddNullToObject(out, "print_job");
     if (print_error)
         cJSON_AddStringToObject(out, "print_error", print_error);
+    if (label_request) /* the carrier's label comes from the carrier worker */
+        cJSON_AddNumberToObject(out, "label_request", (double)label_request);
     web_respond_json(res, 201, out);
 }
 
@@ -191,7 +207,7 @@ static void order_pack(struct web_request *req, struct web_response *res)
     depot_store *st = req->srv->st;
     struct depot_pack_count counts[256];
     struct pack_args a = {0};
-    int64_t id, sid = 0, job = 0;
+    int64_t id, sid = 0, job = 0, label_request = 0;
     cJSON *order = NULL;
     char print_err[200] = "";
     if (web_param_id(req, res, 0, &id) != 0)
@@ -200,10 +216,14 @@ static void order_pack(struct web_request *req, struct web_response *res)
     if (!body)
         return;
     static const char *const fields[] = {"scanned", "station", "printer", "weight_g", "box",
-                                         NULL};
-    int n = pack_args(req, body, res, fields, &a) == 0
+                                         "carrier", NULL};
+    const char *carrier = NULL;
+    int n = pack_args(req, body, res, fields, &a) == 0 &&
+                    web_api_string(body, "carrier", 0, 32, res, &carrier) == 0
                 ? scanned_counts(body, counts, (int)(sizeof counts / sizeof counts[0]), res)
                 : -1;
+    if (carrier && strcmp(carrier, "manual") == 0)
+        carrier = NULL;
     if (n < 0)
         goto out;
     depot_err e = depot_pack_verify(st, id, counts, (size_t)n);
@@ -215,15 +235,19 @@ static void order_pack(struct web_request *req, struct web_response *res)
         strcmp(cJSON_GetObjectItemCaseSensitive(order, "status")->valuestring, "open") == 0)
         e = depot_order_reserve(st, id, 0, req->auth.actor);
     const struct depot_shipment_in ship = {.carrier = "manual"};
-    if (e == DEPOT_OK)
+    if (e == DEPOT_OK && carrier) /* with the carrier's label, worked by the carrier worker */
+        e = api_carriers_pack_ship(st, id, carrier, a.printer, a.weight_g, req->auth.actor,
+                                   &sid, &label_request);
+    else if (e == DEPOT_OK)
         e = depot_order_ship(st, id, &ship, req->auth.actor, &sid);
     if (e != DEPOT_OK) {
         web_respond_store_error(res, st, e);
         goto out;
     }
-    print_label(req, order, sid, &a, &job, print_err, sizeof print_err);
+    if (!label_request)
+        print_label(req, order, sid, &a, &job, print_err, sizeof print_err);
     audit_pack(req, id, sid, &a, job);
-    shipped(req, res, id, sid, job, job ? NULL : print_err);
+    shipped(req, res, id, sid, job, job || label_request ? NULL : print_err, label_request);
 out:
     cJSON_Delete(order);
     cJSON_Delete(body);
@@ -270,11 +294,80 @@ out:
     cJSON_Delete(body);
 }
 
+/* Voids a shipment's label (supervisor), optionally {"then":"none"|"release"|"restock"}
+ * for its goods (depot_shipment_void_finish: "release" puts the order back to be packed
+ * again). Our own "manual" labels are voided here at once; a carrier's label has to be
+ * voided with the carrier first (POST /api/v1/shipments/{id}/void-label), so it is
+ * refused rather than marked voided behind the carrier's back. */
+static void shipment_void(struct web_request *req, struct web_response *res)
+{
+    static const char *const fields[] = {"then", NULL};
+    depot_store *st = req->srv->st;
+    enum depot_void_then then = DEPOT_VOID_NONE;
+    struct depot_void_result done = {0};
+    int64_t sid;
+    char carrier[33], tracking[65], status[16];
+    cJSON *body = NULL, *order = NULL;
+    if (web_param_id(req, res, 0, &sid) != 0)
+        return;
+    if (req->body_len > 0) { /* the body is optional */
+        const char *then_in = NULL;
+        if (!(body = web_body_json(req, res)) || web_api_only(body, fields, res) != 0 ||
+            web_api_string(body, "then", 0, 16, res, &then_in) != 0)
+            goto out;
+        if (then_in && depot_void_then_parse(then_in, &then) != 0) {
+            web_respond_error(res, 400, "invalid_parameter",
+                              "'then' must be none, release or restock");
+            goto out;
+        }
+    }
+    depot_err e = depot_shipment_carrier(st, sid, carrier, tracking, status);
+    if (e == DEPOT_OK && strcmp(status, "voided") == 0) {
+        web_respond_error(res, 409, "invalid_state", "shipment %lld is already voided",
+                          (long long)sid);
+        goto out;
+    }
+    if (e == DEPOT_OK && strcmp(carrier, "manual") != 0) {
+        web_respond_error(res, 409, "carrier_label", "shipment %lld has a %s label: void it "
+                          "with the carrier (POST /api/v1/shipments/%lld/void-label)",
+                          (long long)sid, carrier, (long long)sid);
+        goto out;
+    }
+    if (e == DEPOT_OK)
+        e = depot_shipment_void_finish(st, sid, then, req->auth.actor, &done);
+    if (e == DEPOT_OK)
+        e = depot_pack_order_json(st, done.order_id, &order);
+    if (e != DEPOT_OK) {
+        web_respond_store_error(res, st, e);
+        goto out;
+    }
+    static const char *const then_names[] = {"none", "release", "restock"};
+    cJSON *event = cJSON_CreateObject();
+    cJSON_AddNumberToObject(event, "id", (double)done.order_id);
+    cJSON_AddStringToObject(event, "status", done.order_status);
+    cJSON_AddNumberToObject(event, "shipment_id", (double)sid);
+    cJSON_AddStringToObject(event, "shipment_status", "voided");
+    web_events_publish(req->srv, "order", event);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "shipment_id", (double)sid);
+    cJSON_AddStringToObject(doc, "status", "voided");
+    cJSON_AddStringToObject(doc, "then", then_names[done.then]);
+    cJSON_AddBoolToObject(doc, "channel_told", done.channel_told);
+    cJSON_AddItemToObject(doc, "order", order);
+    web_respond_json(res, 200, doc);
+out:
+    cJSON_Delete(body);
+}
+
 const struct web_route web_routes_pack[] = {
     {WEB_GET, "/api/v1/pack/orders/{code}", WEB_ROLE_PACKER, 0, order_for_code,
      "pack_order"},
     {WEB_POST, "/api/v1/orders/{id}/pack", WEB_ROLE_PACKER, 0, order_pack, "orders_pack"},
+    {WEB_GET, "/api/v1/orders/{id}/events", WEB_ROLE_SUPERVISOR, 0, order_events,
+     "orders_events"},
     {WEB_POST, "/api/v1/shipments/{id}/reprint", WEB_ROLE_PACKER, 0, shipment_reprint,
      "shipments_reprint"},
+    {WEB_POST, "/api/v1/shipments/{id}/void", WEB_ROLE_SUPERVISOR, 0, shipment_void,
+     "shipments_void"},
     {0},
 };

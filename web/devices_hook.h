@@ -23,4 +23,12 @@ typedef cJSON *(*depot_devices_provider)(void *user);
  * Loop thread only; remove it before user goes away. */
 int depot_devices_provide(const char *section, depot_devices_provider fn, void *user);
 
+/* Registers (or, with fn NULL, removes) the one listener told when the devices'
+ * configuration changed through the API (a scanner moved to another station): the
+ * scanner manager reloads. Loop thread only. */
+void depot_devices_watch(void (*fn)(void *user), void *user);
+
+/* Tells the listener, if any, that the configuration in the store changed. Loop thread. */
+void depot_devices_changed(void);
+
 #endif

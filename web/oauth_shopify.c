@@ -20,52 +20,26 @@
 #include "carriers.h"
 #include "http_call.h"
 #include "oauth.h"
+#include "token_install.h"
 #include "token_service.h"
 
-#define SHOP_MAX 100
+#define SHOP_MAX SHOPIFY_SHOP_MAX
 #define MAX_ARGS 24
 #define ARG_MAX 1024
-#define SHOP_SUFFIX ".myshopify.com"
-
-/* ^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$, lower-cased into out. */
-static int valid_shop(const char *in, char out[SHOP_MAX + 1])
-{
-    size_t n = in ? strlen(in) : 0, sl = strlen(SHOP_SUFFIX);
-    if (n <= sl || n > SHOP_MAX)
-        return 0;
-    for (size_t i = 0; i <= n; i++)
-        out[i] = (char)tolower((unsigned char)in[i]);
-    if (strcmp(out + n - sl, SHOP_SUFFIX) != 0 || !isalnum((unsigned char)out[0]))
-        return 0;
-    for (size_t i = 0; i < n - sl; i++)
-        if (!isalnum((unsigned char)out[i]) && out[i] != '-')
-            return 0;
-    return 1;
-}
 
 /* ---- start ------------------------------------------------------------------------ */
 
 static void start(struct web_request *req, struct web_response *res)
 {
-    char shop[SHOP_MAX + 1], redirect[512], scopes[256], nonce[DEPOT_OAUTH_NONCE_LEN + 1];
-    char url[2048];
-    char *cid = NULL, *csec = NULL, *subject_text = NULL;
+    char shop[SHOP_MAX + 1], redirect[512], url[2048], err[256];
     cJSON *body = web_body_json(req, res);
     if (!body)
         return;
     const char *shop_in = web_json_string(body, "shop");
     const char *api_base = web_json_string(body, "api_base");
     const char *redirect_in = web_json_string(body, "redirect_uri");
-    if (!valid_shop(shop_in, shop)) {
+    if (!shopify_shop_valid(shop_in, shop)) {
         web_respond_error(res, 400, "invalid_shop", "shop must be a <name>.myshopify.com domain");
-        goto out;
-    }
-    if (api_base && !oauth_valid_url(api_base, 200)) {
-        web_respond_error(res, 400, "invalid_parameter", "api_base must be an http(s) URL");
-        goto out;
-    }
-    if (redirect_in && !oauth_valid_url(redirect_in, 200)) {
-        web_respond_error(res, 400, "invalid_parameter", "redirect_uri must be an http(s) URL");
         goto out;
     }
     if (redirect_in)
@@ -74,58 +48,27 @@ static void start(struct web_request *req, struct web_response *res)
         web_respond_error(res, 400, "invalid_parameter", "no Host header: give redirect_uri");
         goto out;
     }
-    depot_err e = depot_oauth_app_get(req->srv->st, req->srv->cfg.master_key, "shopify", &cid,
-                                      &csec, scopes);
+    depot_err e = shopify_install_start(req->srv->st, req->srv->cfg.master_key, shop_in,
+                                        api_base, redirect, req->auth.actor, url, sizeof url,
+                                        shop, err, sizeof err);
+    if (e == DEPOT_E_INVALID) {
+        web_respond_error(res, 400, "invalid_parameter", "%s", err);
+        goto out;
+    }
     if (e == DEPOT_E_NOT_FOUND) {
-        web_respond_error(res, 409, "app_not_configured",
-                          "set the Shopify app first: depotctl app set shopify ...");
+        web_respond_error(res, 409, "app_not_configured", "%s", err);
         goto out;
     }
     if (e != DEPOT_OK) {
         web_respond_store_error(res, req->srv->st, e);
-        goto out;
-    }
-    cJSON *subject = cJSON_CreateObject();
-    cJSON_AddStringToObject(subject, "shop", shop);
-    if (api_base)
-        cJSON_AddStringToObject(subject, "api_base", api_base);
-    subject_text = cJSON_PrintUnformatted(subject);
-    cJSON_Delete(subject);
-    if (!subject_text) {
-        web_respond_error(res, 500, "out_of_memory", "out of memory");
-        goto out;
-    }
-    e = depot_oauth_nonce_create(req->srv->st, "shopify_install", subject_text, OAUTH_STATE_TTL,
-                                 req->auth.actor, nonce);
-    if (e != DEPOT_OK) {
-        web_respond_store_error(res, req->srv->st, e);
-        goto out;
-    }
-    if (api_base)
-        snprintf(url, sizeof url, "%.*s/admin/oauth/authorize",
-                 (int)(strlen(api_base) - (api_base[strlen(api_base) - 1] == '/')), api_base);
-    else
-        snprintf(url, sizeof url, "https://%s/admin/oauth/authorize", shop);
-    if (oauth_append_param(url, sizeof url, 1, "client_id", cid) ||
-        oauth_append_param(url, sizeof url, 0, "scope", scopes) ||
-        oauth_append_param(url, sizeof url, 0, "redirect_uri", redirect) ||
-        oauth_append_param(url, sizeof url, 0, "state", nonce)) {
-        web_respond_error(res, 500, "internal", "authorize URL too long");
         goto out;
     }
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "authorize_url", url);
     cJSON_AddStringToObject(doc, "shop", shop);
-    cJSON_AddNumberToObject(doc, "state_expires_in", OAUTH_STATE_TTL);
+    cJSON_AddNumberToObject(doc, "state_expires_in", SHOPIFY_STATE_TTL_S);
     web_respond_json(res, 200, doc);
 out:
-    if (cid)
-        explicit_bzero(cid, strlen(cid));
-    if (csec)
-        explicit_bzero(csec, strlen(csec));
-    free(cid);
-    free(csec);
-    cJSON_free(subject_text);
     cJSON_Delete(body);
 }
 
@@ -453,7 +396,7 @@ static void callback(struct web_request *req, struct web_response *res)
         web_respond_error(res, 401, "invalid_hmac", "the callback's hmac does not verify");
         goto out;
     }
-    if (!valid_shop(shop_in, shop)) {
+    if (!shopify_shop_valid(shop_in, shop)) {
         web_respond_error(res, 400, "invalid_shop", "shop is not a <name>.myshopify.com domain");
         goto out;
     }

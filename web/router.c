@@ -6,6 +6,7 @@
 #include "api_pack.h"
 #include "api_devices.h"
 #include "api_print.h"
+#include "api_returns.h"
 #include "api_sync_status.h"
 #include "oauth.h"
 
@@ -15,7 +16,7 @@ static const struct web_route *const route_tables[] = {
     web_routes_pack,   web_routes_scan,  web_routes_webhooks,
     web_routes_devices, web_routes_sync_status, web_routes_print,
     web_routes_oauth_shopify, web_routes_oauth_woocommerce, web_routes_labels,
-    web_routes_carriers,
+    web_routes_carriers, web_routes_returns,
 };
 
 /* Matches "/api/v1/orders/{id}/reserve" against a path, one segment per {x}; captured

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <mbedtls/sha256.h>
 #include "log.h"
 #include "store.h"
 #include "webhooks.h"
@@ -89,13 +88,10 @@ void web_webhook_shopify(struct web_request *req, struct web_response *res)
         web_respond_error(res, 400, "missing_topic", "X-Shopify-Topic is missing");
         return;
     }
+    char body_sha256[65] = "";
     if (!h.webhook_id[0]) { /* every delivery has one; without it, the body identifies it */
-        unsigned char hash[32];
-        mbedtls_sha256_ret((const unsigned char *)(req->body ? req->body : ""),
-                           req->body_len, hash, 0);
-        char *at = delivery_id + snprintf(delivery_id, sizeof delivery_id, "sha256:");
-        for (int i = 0; i < 32; i++)
-            at += snprintf(at, 3, "%02x", hash[i]);
+        depot_inbox_body_sha256(req->body, req->body_len, body_sha256);
+        snprintf(delivery_id, sizeof delivery_id, "sha256:%s", body_sha256);
     } else {
         snprintf(delivery_id, sizeof delivery_id, "%.79s", h.webhook_id);
     }
@@ -111,6 +107,7 @@ void web_webhook_shopify(struct web_request *req, struct web_response *res)
         .source = source, .delivery_id = delivery_id, .channel_id = ch.id, .topic = h.topic,
         .event_id = h.event_id[0] ? h.event_id : NULL, .triggered_at = triggered,
         .stale = stale, .headers_json = headers,
+        .body_sha256 = body_sha256[0] ? body_sha256 : NULL,
     };
     if (stale)
         depot_log_kv(DEPOT_LOG_WARN, "webhook",

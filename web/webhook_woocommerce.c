@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <mbedtls/sha256.h>
 #include "log.h"
 #include "store.h"
 #include "webhooks.h"
@@ -81,12 +80,8 @@ void web_webhook_woocommerce(struct web_request *req, struct web_response *res)
         web_respond_error(res, 400, "missing_topic", "X-WC-Webhook-Topic is missing");
         return;
     }
-    unsigned char hash[32];
     char hex[65], delivery_id[2 * ID_MAX + 70], source[48];
-    mbedtls_sha256_ret((const unsigned char *)(req->body ? req->body : ""), req->body_len,
-                       hash, 0);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+    depot_inbox_body_sha256(req->body, req->body_len, hex);
     snprintf(delivery_id, sizeof delivery_id, "%.*s:%.*s:%s", ID_MAX, wid[0] ? wid : "-",
              ID_MAX, did[0] ? did : "-", hex);
     snprintf(source, sizeof source, "woocommerce:%lld", (long long)ch.id);
@@ -100,7 +95,7 @@ void web_webhook_woocommerce(struct web_request *req, struct web_response *res)
     cJSON_Delete(kept);
     struct depot_inbox_delivery d = {
         .source = source, .delivery_id = delivery_id, .channel_id = ch.id, .topic = topic,
-        .headers_json = headers,
+        .headers_json = headers, .body_sha256 = hex,
     };
     web_webhook_enqueue(req, res, &d);
     cJSON_free(headers);

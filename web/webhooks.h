@@ -23,8 +23,9 @@ char *web_webhook_secret(struct web_request *req, struct web_response *res,
 void web_webhook_secret_free(char *secret);
 
 /* Queues a verified delivery for the committer thread and defers the answer: 200
- * {"status":"accepted"|"duplicate"} once committed, 503 if the commit failed. The
- * body is taken from req (req->body becomes NULL); d's strings are copied. */
+ * {"status":"accepted"|"duplicate"} once committed, 503 if the commit failed; 400
+ * invalid_delivery at once if d cannot be stored (a header value the inbox refuses).
+ * The body is taken from req (req->body becomes NULL); d's strings are copied. */
 void web_webhook_enqueue(struct web_request *req, struct web_response *res,
                          const struct depot_inbox_delivery *d);
 

@@ -3,7 +3,9 @@
 # X-Shopify-Webhook-Id and X-Shopify-Event-Id each) to depotd, which verifies the HMAC and
 # commits every delivery to the inbox (synchronous=FULL, group commit) before its 200;
 # against nginx's `return 200` on the same box in the same run. Prints acknowledgements/s,
-# p99 and the ratios to nginx, then checks that every 200 is in the inbox.
+# p99 and the ratios to nginx, the CPU time depotd's threads spent per acknowledged
+# delivery (less sensitive to other load on the box than the rates), then checks that
+# every 200 is in the inbox.
 # Usage: bench/webhooks/run.sh [BUILD_DIR]
 set -eu
 
@@ -142,8 +144,23 @@ errors() {
         "$TMP/$1.txt"
 }
 
+# CPU ticks (user + system) of depotd's event loop (the main thread), of the threads
+# named $1 (webhook-commit, inbox-worker), or of the whole process (all).
+cpu_ticks() {
+    case $1 in
+    loop) awk '{print $14 + $15}' "/proc/$DEPOTD_PID/task/$DEPOTD_PID/stat" ;;
+    all) awk '{print $14 + $15}' "/proc/$DEPOTD_PID/stat" ;;
+    *) for t in /proc/$DEPOTD_PID/task/*; do
+           [ "$(cat "$t/comm")" = "$1" ] && awk '{print $14 + $15}' "$t/stat"
+       done | awk '{n += $1} END {print n + 0}' ;;
+    esac
+}
+THREADS_CPU="loop webhook-commit inbox-worker all"
+
 run nginx "http://127.0.0.1:$NGINX_PORT/" "$TMP/webhook.lua"
+for t in $THREADS_CPU; do eval "cpu0_$(echo $t | tr - _)=$(cpu_ticks $t)"; done
 run webhook "http://127.0.0.1:$DEPOTD_PORT" "$TMP/webhook.lua"
+for t in $THREADS_CPU; do eval "cpu1_$(echo $t | tr - _)=$(cpu_ticks $t)"; done
 
 STORED=$(sqlite3 "$DATA/depot.db" "SELECT count(*) FROM inbox")
 printf '\n%-40s %12s %10s %12s %12s %8s\n' "" "requests/s" "p99 ms" "rps/nginx" \
@@ -160,4 +177,13 @@ for name in nginx webhook; do
 done
 ACKED=$(($(total webhook) - $(errors webhook)))
 echo "(acknowledged: about $ACKED; stored in the inbox: $STORED)"
+HZ=$(getconf CLK_TCK)
+printf 'CPU per acknowledged delivery (us):'
+for t in $THREADS_CPU; do
+    v=$(echo $t | tr - _)
+    eval "d=\$((cpu1_$v - cpu0_$v))"
+    printf ' %s %s' "$t" "$(awk -v d="$d" -v hz="$HZ" -v n="$ACKED" \
+        'BEGIN {printf "%.0f", n ? d * 1e6 / hz / n : 0}')"
+done
+echo
 [ "$STORED" -ge "$ACKED" ] || { echo "bench: fewer deliveries stored than acknowledged" >&2; exit 1; }

@@ -9,7 +9,13 @@ speaking the real request and response shapes for what Depot uses:
 - inventoryItem(id) { inventoryLevel(locationId) { quantities(names) } };
 - order(id) { fulfillments { trackingInfo } fulfillmentOrders { nodes { id status } } };
 - fulfillmentCreate(fulfillment: {lineItemsByFulfillmentOrder, trackingInfo,
-  notifyCustomer}).
+  notifyCustomer});
+- orders(first, after, query: "updated_at:>='...'", sortKey: UPDATED_AT) { pageInfo
+  { hasNextPage endCursor } nodes { ...Order } } over the shop's orders (put_order), the
+  pull behind Depot's inbound backstop;
+- webhookSubscriptionCreate(topic, webhookSubscription: {callbackUrl, format}): one
+  subscription per (topic, address); a repeat answers "Address for this topic has
+  already been taken" as Shopify does.
 
 Every answer carries extensions.cost.throttleStatus from a leaky bucket; an empty
 bucket answers HTTP 200 with errors[].extensions.code = "THROTTLED", as Shopify does.
@@ -40,6 +46,10 @@ class FakeShopify(FakeServer):
         self.throttled = 0
         self.unauthorized = 0
         self.versions = set()
+        self.shop_orders = {}     # order gid -> Order node (GraphQL shape)
+        self.order_queries = []   # the orders query's `query` argument per call
+        self.subscriptions = {}   # (topic, callback url) -> subscription gid
+        self.subscription_calls = 0
 
     # ---- test helpers ----
     def add_order(self, order_id, n_fulfillment_orders=1):
@@ -49,6 +59,30 @@ class FakeShopify(FakeServer):
                 "fos": [{"id": f"gid://shopify/FulfillmentOrder/{order_id}{i}",
                          "status": "OPEN"} for i in range(n_fulfillment_orders)],
                 "fulfillments": []}
+        return gid
+
+    def put_order(self, order_id, updated_at, lines, financial="PAID", cancelled_at=None):
+        """An order of the shop as the orders query returns it. lines: [(line id,
+        variant id, sku, quantity)]; updated_at: "YYYY-MM-DDTHH:MM:SSZ"."""
+        gid = f"gid://shopify/Order/{order_id}"
+        node = {
+            "id": gid, "name": f"#{order_id}", "email": "buyer@example.com",
+            "updatedAt": updated_at, "cancelledAt": cancelled_at,
+            "displayFinancialStatus": financial,
+            "customer": {"firstName": "Ada", "lastName": "Lovelace", "phone": None},
+            "shippingAddress": {"name": "Ada Lovelace", "company": None,
+                                "address1": "1 Analytical Way", "address2": None,
+                                "city": "London", "province": None, "provinceCode": None,
+                                "zip": "N1 1AA", "country": "United Kingdom",
+                                "countryCodeV2": "GB", "phone": None},
+            "lineItems": {"pageInfo": {"hasNextPage": False}, "nodes": [
+                {"id": f"gid://shopify/LineItem/{lid}", "sku": sku, "title": f"Item {sku}",
+                 "quantity": qty, "currentQuantity": qty,
+                 "variant": {"id": f"gid://shopify/ProductVariant/{vid}"} if vid else None}
+                for lid, vid, sku, qty in lines]},
+        }
+        with self.lock:
+            self.shop_orders[gid] = node
         return gid
 
     def level(self, item, loc):
@@ -96,7 +130,15 @@ class FakeShopify(FakeServer):
                                          "extensions": {"code": "THROTTLED",
                                                         "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                              "extensions": ext}, []
-            if "inventorySetQuantities(" in q:
+            if "orders(" in q:
+                data = self._orders(q, variables)
+                if data is None:
+                    return 200, {"errors": [{"message": "orders needs sortKey UPDATED_AT and "
+                                             "an updated_at filter in this fake",
+                                             "extensions": {"code": "argumentLiteralsIncompatible"}}]}, []
+            elif "webhookSubscriptionCreate(" in q:
+                data = self._subscribe(variables)
+            elif "inventorySetQuantities(" in q:
                 data = self._set_quantities(q, variables, version)
             elif "inventoryItem(" in q:
                 data = self._level(variables)
@@ -187,3 +229,31 @@ class FakeShopify(FakeServer):
                                               "userErrors": []}}
         return {"fulfillmentCreate": {"fulfillment": None, "userErrors": [
             {"field": ["fulfillment"], "message": "Fulfillment order does not exist."}]}}
+
+    def _orders(self, q, variables):
+        m = re.search(r"updated_at:>='([^']+)'", variables.get("query") or "")
+        if "sortKey: UPDATED_AT" not in q or not m:
+            return None
+        since = m.group(1)
+        self.order_queries.append(variables["query"])
+        nodes = sorted((n for n in self.shop_orders.values() if n["updatedAt"] >= since),
+                       key=lambda n: (n["updatedAt"], n["id"]))
+        start = int(variables.get("after") or 0)
+        page = nodes[start:start + int(variables["first"])]
+        end = start + len(page)
+        return {"orders": {"pageInfo": {"hasNextPage": end < len(nodes),
+                                        "endCursor": str(end) if page else None},
+                           "nodes": json.loads(json.dumps(page))}}
+
+    def _subscribe(self, variables):
+        topic = variables["topic"]
+        url = variables["webhookSubscription"]["callbackUrl"]
+        self.subscription_calls += 1
+        if (topic, url) in self.subscriptions:
+            return {"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": [
+                {"field": ["webhookSubscription", "callbackUrl"],
+                 "message": "Address for this topic has already been taken"}]}}
+        gid = f"gid://shopify/WebhookSubscription/{len(self.subscriptions) + 1}"
+        self.subscriptions[(topic, url)] = gid
+        return {"webhookSubscriptionCreate": {"webhookSubscription": {"id": gid},
+                                              "userErrors": []}}

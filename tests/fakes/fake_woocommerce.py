@@ -1,7 +1,9 @@
 """A fake WooCommerce REST API v3 (/wp-json/wc/v3/...) on loopback with the real shapes
 Depot uses: POST products/batch {"update":[{id, stock_quantity, manage_stock}]} (at most
 100 items, else 400 woocommerce_rest_request_entity_too_large; unknown ids answer an
-item error), GET/POST orders/<id>/notes, PUT orders/<id> {"status":"completed"}.
+item error), GET/POST orders/<id>/notes, PUT orders/<id> {"status":"completed"}, and
+GET orders?modified_after=&dates_are_gmt=true&orderby=modified&order=asc&per_page=&page=
+over the store's orders (put_order), the pull behind Depot's inbound backstop.
 
 Authentication as the plugin checks it (class-wc-rest-authentication.php): HTTP Basic
 with the consumer key/secret, or, over plain HTTP, one-legged OAuth 1.0a in the query
@@ -45,6 +47,8 @@ class FakeWooCommerce(FakeServer):
         self.nonces = set()
         self.auth_failures = 0
         self.oauth_requests = 0
+        self.store_orders = {}    # id -> order (REST v3 shape)
+        self.order_listings = []  # the query parameters of each GET orders
 
     def add_product(self, pid, stock=0):
         with self.lock:
@@ -53,6 +57,22 @@ class FakeWooCommerce(FakeServer):
     def add_order(self, oid):
         with self.lock:
             self.orders[int(oid)] = {"status": "processing", "notes": []}
+
+    def put_order(self, oid, modified_gmt, lines, status="processing"):
+        """An order of the store as GET orders returns it. lines: [(line id, product id,
+        sku, quantity)]; modified_gmt: "YYYY-MM-DDTHH:MM:SS" (UTC)."""
+        with self.lock:
+            self.store_orders[int(oid)] = {
+                "id": int(oid), "number": str(oid), "status": status,
+                "date_modified_gmt": modified_gmt,
+                "billing": {"first_name": "Ada", "last_name": "Lovelace",
+                            "email": "buyer@example.com"},
+                "shipping": {"first_name": "Ada", "last_name": "Lovelace",
+                             "address_1": "1 Analytical Way", "city": "London",
+                             "postcode": "N1 1AA", "country": "GB"},
+                "line_items": [{"id": lid, "name": f"Item {sku}", "product_id": pid,
+                                "variation_id": 0, "quantity": qty, "sku": sku}
+                               for lid, pid, sku, qty in lines]}
 
     def stock(self, pid):
         with self.lock:
@@ -92,6 +112,8 @@ class FakeWooCommerce(FakeServer):
                              "data": {"status": 401}}, []
             route = path[len(PREFIX):].strip("/").split("/")
             doc = json.loads(body) if body else {}
+            if route == ["orders"] and method == "GET":
+                return self._list_orders(dict(urllib.parse.parse_qsl(query)))
             if route == ["products", "batch"] and method == "POST":
                 return self._batch(doc)
             if len(route) == 3 and route[0] == "orders" and route[2] == "notes":
@@ -122,6 +144,25 @@ class FakeWooCommerce(FakeServer):
                         "manage_stock": p["manage_stock"]})
         self.batches.append(items)
         return 200, {"update": out}, []
+
+    def _list_orders(self, params):
+        params.pop("oauth_signature", None)
+        self.order_listings.append({k: v for k, v in params.items()
+                                    if not k.startswith("oauth_")})
+        after = params.get("modified_after", "")
+        if params.get("dates_are_gmt") != "true" or params.get("orderby") != "modified":
+            return 400, {"code": "rest_invalid_param", "message": "this fake needs "
+                         "dates_are_gmt=true&orderby=modified", "data": {"status": 400}}, []
+        per_page = min(int(params.get("per_page", 10)), 100)
+        page = int(params.get("page", 1))
+        rows = sorted((o for o in self.store_orders.values()
+                       if o["date_modified_gmt"] > after),
+                      key=lambda o: (o["date_modified_gmt"], o["id"]),
+                      reverse=params.get("order") == "desc")
+        chunk = rows[(page - 1) * per_page: page * per_page]
+        pages = (len(rows) + per_page - 1) // per_page
+        return 200, json.loads(json.dumps(chunk)), [("X-WP-Total", str(len(rows))),
+                                                    ("X-WP-TotalPages", str(pages))]
 
     def _notes(self, method, oid, doc):
         o = self.orders.get(oid)

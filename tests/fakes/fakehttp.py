@@ -5,8 +5,8 @@ request and can be told to misbehave.
 Faults are injected per request, in order, from a queue the test fills (push_faults),
 or for every request while a persistent fault is set (set_down). Kinds:
 
-  "429"            429 Too Many Requests + Retry-After: 1, nothing applied
-  "503"            503 Service Unavailable + Retry-After: 1, nothing applied
+  "429"            429 Too Many Requests + Retry-After (retry_after, 1 s), nothing applied
+  "503"            503 Service Unavailable + Retry-After (retry_after), nothing applied
   "500"            500 Internal Server Error, nothing applied
   "reset"          connection closed (RST) before anything is applied
   "reset_after"    the request is applied, then the connection is reset: the client
@@ -15,6 +15,10 @@ or for every request while a persistent fault is set (set_down). Kinds:
   "partial_after"  applied, then half the body of a Content-Length answer, then close
   "slow"           applied; the answer trickles out in small pieces (completes)
   "invalid_json"   200 with a body that is not JSON, nothing applied
+
+Every request is also on the timeline (start, end, method, path, body) and the most
+requests ever in progress at once is kept (max_active), so tests can see ordering and
+concurrency from the outside.
 """
 import json
 import socket
@@ -41,6 +45,10 @@ class FakeServer(ThreadingHTTPServer):
         self.latency = 0.0        # seconds every answer is delayed (a far-away upstream)
         self.faults_served = {}   # kind -> count
         self.connections = 0
+        self.retry_after = 1      # seconds in the Retry-After of "429" and "503"
+        self.timeline = []        # (start, end, method, path, body), monotonic seconds
+        self.active = 0
+        self.max_active = 0
         self._thread = None
 
     def handle_error(self, request, client_address):
@@ -134,15 +142,28 @@ class FakeHandler(BaseHTTPRequestHandler):
     def _handle(self, method):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        path, _, query = self.path.partition("?")
         srv = self.server
+        start = time.monotonic()
         with srv.lock:
             srv.requests.append((method, self.path, dict(self.headers), body))
+            srv.active += 1
+            srv.max_active = max(srv.max_active, srv.active)
+        try:
+            self._answer(method, body)
+        finally:
+            with srv.lock:
+                srv.active -= 1
+                srv.timeline.append((start, time.monotonic(), method, self.path, body))
+
+    def _answer(self, method, body):
+        path, _, query = self.path.partition("?")
+        srv = self.server
         if srv.latency:
             time.sleep(srv.latency)
         fault = srv.next_fault()
         if fault in ("429", "503"):
-            return self._send(int(fault), b'{"errors":"slow down"}', [("Retry-After", "1")])
+            return self._send(int(fault), b'{"errors":"slow down"}',
+                              [("Retry-After", str(srv.retry_after))])
         if fault == "500":
             return self._send(500, b'{"errors":"internal error"}')
         if fault == "reset":

@@ -25,6 +25,7 @@ DHL_PASSWORD = "gkp-password-5a4b3c"
 SHOPIFY_APP_ID = "shopify-app-client-id"
 SHOPIFY_APP_SECRET = "shopify-app-secret-1a2b3c4d"
 LABEL_ZPL = "^XA^FO50,50^ADN,36,20^FDFAKE LABEL^FS^XZ"
+LABEL_PDF = b"%PDF-1.4\n% fake carrier label\n%%EOF\n"
 
 
 class FakeCarriers:
@@ -40,6 +41,7 @@ class FakeCarriers:
         self.shipments = {}        # reference -> tracking number
         self.cancelled = []
         self.requests = []         # (route, parsed body or query)
+        self.paths = []            # (route, URL path) of every request
         self.shopify_codes = {}    # code -> shop
         self.shopify_refresh = {}  # refresh token -> shop
         self.shopify_expiring = True
@@ -125,6 +127,7 @@ class FakeCarriers:
         route = self._route(method, url.path)
         with self.lock:
             self.counts[route] = self.counts.get(route, 0) + 1
+            self.paths.append((route, url.path))
             fault = self.faults.get(route, [])
             status = fault.pop(0) if fault else None
         if status == "timeout":
@@ -271,13 +274,14 @@ class FakeCarriers:
         pkg = body["requestedShipment"]["requestedPackageLineItems"][0]
         ref = pkg["customerReferences"][0]["value"]
         tracking = self.shipments.setdefault(ref, "7946" + str(secrets.randbelow(10**8)))
-        label = base64.b64encode(LABEL_ZPL.encode()).decode()
+        image = body["requestedShipment"]["labelSpecification"]["imageType"]
+        label = base64.b64encode(LABEL_PDF if image == "PDF" else LABEL_ZPL.encode()).decode()
         if self.ship_delay:  # created at the carrier; the answer may never arrive
             time.sleep(self.ship_delay)
         self._reply(h, 200, {"transactionId": "t-2", "output": {"transactionShipments": [{
             "masterTrackingNumber": tracking, "serviceType": body["requestedShipment"]["serviceType"],
             "pieceResponses": [{"trackingNumber": tracking, "packageDocuments": [{
-                "contentType": "LABEL", "docType": "ZPLII", "encodedLabel": label}]}]}]}})
+                "contentType": "LABEL", "docType": image, "encodedLabel": label}]}]}]}})
 
     def _fedex_cancel(self, h, url, raw):
         if not self._authorized(h):

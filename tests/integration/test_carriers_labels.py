@@ -46,10 +46,10 @@ class CarrierLabelTest(unittest.TestCase):
         finally:
             conn.close()
 
-    def add_carrier(self, fake, kind):
+    def add_carrier(self, fake, kind, **config):
         args = ["carrier", "add", kind, "--client-id", fc.CLIENT_ID, "--client-secret",
                 fc.CLIENT_SECRET, "--account", "33333333330102", "--api-base", fake.base,
-                "--config", json.dumps({"shipper": SHIPPER})]
+                "--config", json.dumps(dict(shipper=SHIPPER, **config))]
         if kind == "dhl":
             args += ["--username", fc.DHL_USER, "--password", fc.DHL_PASSWORD]
         self.ctl(*args)
@@ -127,6 +127,69 @@ class CarrierLabelTest(unittest.TestCase):
             self.assertEqual(self.sql("SELECT status, attempts FROM outbox WHERE target ="
                                       " 'carrier'"), [("done", 2)])
 
+    def test_timeouts_are_retried_without_a_second_bill(self):
+        with fc.FakeCarriers() as fake:
+            self.add_carrier(fake, "fedex", timeout_ms=1000)
+            sid = self.shipped_order()
+            # FedEx creates the shipment but its answer comes after our 1 s timeout.
+            fake.ship_delay = 3
+            failed = self.label(sid, "fedex", ok=False)
+            self.assertEqual(failed.returncode, 1)
+            self.assertRegex(failed.stderr, r"(?i)tim(e|ed) ?out")
+            orphan = fake.shipments[f"depot-shipment-{sid}"]
+            fake.ship_delay = 0
+            self.assertEqual(self.sql("SELECT status, attempts FROM outbox WHERE target ="
+                                      " 'carrier'"), [("pending", 1)])
+            self.sql("UPDATE outbox SET next_attempt_at = 0 WHERE target = 'carrier'")
+            got = json.loads(self.label(sid, "fedex").stdout)
+            self.assertEqual(fake.cancelled, [orphan])
+            self.assertNotEqual(got["tracking_number"], orphan)
+            self.assertEqual(len(self.print_jobs()), 1)
+            # The token endpoint hangs while our token was revoked: a failure, then fine.
+            sid2 = self.shipped_order("A-2")
+            fake.revoke_tokens()
+            fake.fail_next("fedex_token", "timeout")
+            failed = self.label(sid2, "fedex", ok=False)
+            self.assertIn("token", failed.stderr)
+            self.assertRegex(failed.stderr, r"(?i)tim(e|ed) ?out")
+            self.sql("UPDATE outbox SET next_attempt_at = 0 WHERE target = 'carrier'")
+            self.label(sid2, "fedex")
+            self.assertEqual(len(self.print_jobs()), 2)
+            self.assertEqual(fake.cancelled, [orphan])  # nothing else was billed
+
+    def test_void_then_restock_or_release(self):
+        with fc.FakeCarriers() as fake:
+            self.add_carrier(fake, "fedex")
+            on_hand = "SELECT sum(on_hand), sum(reserved) FROM stock st JOIN skus s" \
+                      " ON s.id = st.sku_id WHERE s.code = 'COF-ESP-250'"
+            (before,) = self.sql(on_hand)
+            sid = self.shipped_order()
+            tracking = json.loads(self.label(sid, "fedex").stdout)["tracking_number"]
+            self.assertEqual(self.sql(on_hand), [(before[0] - 2, before[1])])
+            fake.fail_next("fedex_cancel", 503)
+            self.assertEqual(self.ctl("shipment", "void", str(sid), "--then", "restock",
+                                      ok=False).returncode, 1)
+            self.assertEqual(self.sql(on_hand), [(before[0] - 2, before[1])],
+                             "restocked although the carrier did not void the label")
+            out = json.loads(self.ctl("--json", "shipment", "void", str(sid), "--then",
+                                      "restock").stdout)
+            self.assertEqual(fake.cancelled, [tracking])
+            self.assertEqual(out["order_status"], "open")
+            self.assertEqual(self.sql(on_hand), [before])
+            # Release: the goods go back reserved for the order, packed again later.
+            order_id = out["order_id"]
+            self.ctl("order", "reserve", str(order_id))
+            sid2 = json.loads(self.ctl("--json", "order", "ship", str(order_id), "--carrier",
+                                       "manual").stdout)["shipment_id"]
+            self.label(sid2, "fedex")
+            out = json.loads(self.ctl("--json", "shipment", "void", str(sid2), "--then",
+                                      "release").stdout)
+            self.assertEqual(out["order_status"], "reserved")
+            self.assertEqual(self.sql(on_hand), [(before[0], before[1] + 2)])
+            self.assertEqual(self.ctl("shipment", "void", str(sid2), "--then", "burn",
+                                      ok=False).returncode, 2)
+            self.ctl("verify")
+
     def test_void_reaches_the_carrier_first(self):
         with fc.FakeCarriers() as fake:
             self.add_carrier(fake, "ups")
@@ -145,6 +208,20 @@ class CarrierLabelTest(unittest.TestCase):
             self.assertEqual(self.sql("SELECT status FROM shipments WHERE id = ?", (sid,)),
                              [("voided",)])
             self.assertEqual(self.ctl("shipment", "void", str(sid), ok=False).returncode, 1)
+            self.assertEqual({p for r, p in fake.paths if r in ("ups_ship", "ups_void")},
+                             {"/api/shipments/v2409/ship",
+                              f"/api/shipments/v2409/void/cancel/{tracking}"})
+
+    def test_ups_api_version_is_pinned_in_the_config(self):
+        with fc.FakeCarriers() as fake:
+            self.add_carrier(fake, "ups", api_version="v2501")
+            self.label(self.shipped_order(), "ups")
+            self.assertEqual([p for r, p in fake.paths if r == "ups_ship"],
+                             ["/api/shipments/v2501/ship"])
+            bad = self.ctl("carrier", "add", "ups", "--client-id", "a", "--client-secret",
+                           "b", "--config", '{"api_version":"../x"}', ok=False)
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("api_version", bad.stderr)
 
     def test_dhl_label_and_no_blind_retry(self):
         with fc.FakeCarriers() as fake:

@@ -67,16 +67,19 @@ class CarrierTokenTest(unittest.TestCase):
             self.assert_no_secret(fake, added.stdout, added.stderr, first.stdout,
                                   first.stderr, listed)
             self.assertEqual(len(fake.issued), 1)
+            connected = self.tmp.connect().execute(
+                "SELECT entity, actor FROM audit WHERE action = 'CHANNEL_CONNECTED'").fetchall()
+            self.assertEqual(connected, [(f"carrier:{item['id']}", "cli:root")])
 
     def test_token_is_refreshed_ahead_of_expiry(self):
-        with fc.FakeCarriers(expires_in=5) as fake:
+        with fc.FakeCarriers(expires_in=10) as fake:
             self.add(fake, "fedex")
             first = self.token_json()
             self.token_json()
             self.assertEqual(fake.count("fedex_token"), 1)
-            # Margin is a fifth of the 5 s lifetime: from 4 s on a new token is fetched,
-            # while the old one is still valid.
-            dt.wait_until(lambda: time.time() >= first["expires_at"] - 1 + 0.05, timeout=10)
+            # Margin is a fifth of the 10 s lifetime: from 8 s on a new token is fetched,
+            # while the old one is still valid (2 s left for a loaded machine).
+            dt.wait_until(lambda: time.time() >= first["expires_at"] - 2 + 0.05, timeout=15)
             second = self.token_json()
             self.assertLess(time.time(), first["expires_at"], "refreshed only after expiry")
             self.assertEqual(fake.count("fedex_token"), 2)

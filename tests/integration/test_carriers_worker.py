@@ -108,6 +108,46 @@ class CarrierWorkerTest(unittest.TestCase):
         labelled = self.sql("SELECT count(*) FROM shipments WHERE label IS NOT NULL")[0][0]
         self.assertEqual(labelled, 3)
 
+    def test_pdf_label_for_paper_printers_is_downloaded_not_queued(self):
+        sid = self.shipment("P-1")
+        status, doc = self.request("POST", f"/api/v1/shipments/{sid}/label",
+                                   {"carrier": "fedex", "weight_kg": 1, "format": "pdf",
+                                    "printer": "station-1"})
+        self.assertEqual((status, doc["error"]["code"]), (400, "invalid_input"))
+        status, doc = self.request("GET", f"/api/v1/shipments/{sid}/label")
+        self.assertEqual(status, 404)
+        status, doc = self.request("POST", f"/api/v1/shipments/{sid}/label",
+                                   {"carrier": "fedex", "weight_kg": 1, "format": "pdf"})
+        self.assertEqual(status, 202, doc)
+        dt.wait_until(lambda: self.sql("SELECT label_format FROM shipments WHERE id = ?",
+                                       (sid,)) == [("pdf",)], timeout=20, what="pdf label")
+        ship = [b for r, b in self.fake.requests if r == "fedex_ship"][0]["requestedShipment"]
+        self.assertEqual(ship["labelSpecification"]["imageType"], "PDF")
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request("GET", f"/api/v1/shipments/{sid}/label",
+                         headers={"Authorization": f"Bearer {self.token}"})
+            r = conn.getresponse()
+            self.assertEqual((r.status, r.getheader("Content-Type"), r.read()),
+                             (200, "application/pdf", fc.LABEL_PDF))
+        finally:
+            conn.close()
+        self.assertEqual(self.sql("SELECT count(*) FROM print_jobs"), [(0,)])
+
+    def test_keeper_refreshes_a_carrier_token_ahead_of_expiry(self):
+        self.fake.expires_in = 10
+        self.ctl("carrier", "test", "fedex")  # caches a 10 s token (refresh 2 s ahead)
+        self.assertEqual(self.fake.count("fedex_token"), 1)
+        (exp1,) = self.sql("SELECT expires_at FROM token_cache")[0]
+        # Nobody calls FedEx: depotd's token keeper refreshes it on its own, in time.
+        dt.wait_until(lambda: self.sql("SELECT expires_at FROM token_cache")[0][0] > exp1,
+                      timeout=15, what="keeper refresh")
+        (refreshed_at,) = self.sql("SELECT refreshed_at FROM token_cache")[0]
+        self.assertLess(refreshed_at, exp1, "refreshed only after the old token expired")
+        self.assertEqual(self.fake.count("fedex_token"), 2)
+        self.assertEqual(self.sql("SELECT count(*) FROM audit WHERE action ="
+                                  " 'TOKEN_REFRESHED'"), [(2,)])
+
     def test_tracking_is_polled_and_stored(self):
         sid = self.shipment("T-1")
         self.ask_label(sid)

@@ -1,6 +1,8 @@
-"""Real-ZPL check of `depotctl label ... --stdout`: each label is rendered by an independent
-renderer (npm zpl-renderer-js) and its barcodes decoded from the image by zbarimg
-(Debian zbar-tools); the decoded data must be what was intended, GS1 AIs included.
+"""Real-ZPL check of `depotctl label ... --stdout` and of labels queued through
+POST /api/v1/labels (SKU, bin, and the order/tote QR label): each label is rendered by an
+independent renderer (npm zpl-renderer-js) and its barcodes decoded from the image by
+zbarimg (Debian zbar-tools); the decoded data must be what was intended, GS1 AIs
+included.
 
 Needs node, npm and zbarimg (packaging/install-deps.sh installs them); the renderer is
 installed with `npm install --prefix <build>/tests/node` from tests/package.json. The
@@ -130,6 +132,45 @@ class LabelRenderTest(unittest.TestCase):
         p = dt.run_depotctl("--data-dir", self.tmp.data_dir, "--json", "label", "bin", BIN,
                             "--stdout", check=True)
         self.assertEqual(json.loads(p.stdout)["zpl"], self.label("bin", BIN))
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class ApiLabelRenderTest(unittest.TestCase):
+    """Labels queued through POST /api/v1/labels for printers of each stock and dpi: the
+    payload the print worker would send renders and decodes to what was asked (the order
+    or tote QR label included)."""
+
+    def test_tote_sku_and_bin_labels_from_the_api(self):
+        import http.client
+        import ui_testlib as ut
+        srv = ut.UiServer()
+        self.addCleanup(srv.stop)
+        token = srv.ctl("token", "create", "labels", "--role", "supervisor")["token"]
+        for stock in ("4x6", "2x1"):
+            for dpi in ("203", "300"):
+                name = f"P-{stock}-{dpi}"
+                srv.ctl("printer", "add", name, "--backend", "file", "--address",
+                        os.path.join(srv.tmp.root, name + ".zpl"), "--stock", stock,
+                        "--dpi", dpi, "--disabled")
+                labels = [("tote", "TOTE-0042", ("QR-Code", "TOTE-0042"))]
+                if (stock, dpi) == ("2x1", "300"):  # the CLI tests render these everywhere
+                    labels += [("sku", "COF-ESP-250", ("CODE-128", "COF-ESP-250")),
+                               ("bin", "A-01-1", ("CODE-128", "A-01-1"))]
+                for kind, code, want in labels:
+                    with self.subTest(stock=stock, dpi=dpi, kind=kind):
+                        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+                        conn.request("POST", "/api/v1/labels",
+                                     body=json.dumps({"kind": kind, "code": code,
+                                                      "printer": name}),
+                                     headers={"Authorization": f"Bearer {token}",
+                                              "Content-Type": "application/json"})
+                        r = conn.getresponse()
+                        doc = json.loads(r.read())
+                        conn.close()
+                        self.assertEqual(r.status, 201, doc)
+                        zpl = bytes(srv.query("SELECT payload FROM print_jobs WHERE id = ?",
+                                              doc["job_id"])[0][0]).decode()
+                        self.assertEqual([sym[:2] for sym in decode(zpl, stock, dpi)], [want])
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ class OAuthInstallTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.fake = fc.FakeCarriers(expires_in=6).__enter__()
+        cls.answers = []  # every API answer, for the secrets check
         cls.tmp = dt.TempDataDir()
         d = cls.tmp.data_dir
         dt.run_depotctl("--data-dir", d, "init", check=True)
@@ -69,6 +70,7 @@ class OAuthInstallTest(unittest.TestCase):
             conn.request(method, path, body=data, headers=h)
             r = conn.getresponse()
             raw = r.read()
+            self.answers.append(raw.decode("latin-1"))
             return r.status, (json.loads(raw) if raw else None)
         finally:
             conn.close()
@@ -128,6 +130,9 @@ class OAuthInstallTest(unittest.TestCase):
         self.assertEqual(status, 202, doc)
         ch = self.wait_channel(SHOP)
         self.assertEqual(ch["credentials"], ["refresh_token", "token", "webhook_secret"])
+        self.assertEqual(self.sql("SELECT actor FROM audit WHERE action = 'CHANNEL_CONNECTED'"
+                                  " AND entity = ?", (f"channel:{ch['id']}",)),
+                         [("oauth:shopify",)])
         exchange = [b for r, b in self.fake.requests if r == "shopify_token"][0]
         self.assertEqual(exchange.get("expiring"), "1")
         first_token = self.fake.issued[-1]
@@ -236,6 +241,42 @@ class OAuthInstallTest(unittest.TestCase):
         self.assertEqual(status, 400)
         with open(self.tmp.db_path, "rb") as f:
             self.assertNotIn(b"cs_" + b"b" * 40, f.read())
+
+    def test_7b_cli_install_link_completes_through_the_callback(self):
+        shop = "cli-shop.myshopify.com"
+        redirect = f"http://127.0.0.1:{self.port}/oauth/shopify/callback"
+        base = ["--data-dir", self.tmp.data_dir, "--json", "app", "install", "shopify"]
+        out = dt.run_depotctl(*base, "--shop", shop, "--redirect-uri", redirect,
+                              "--api-base", self.fake.base, check=True).stdout
+        self.answers.append(out)
+        url = urlsplit(json.loads(out)["authorize_url"])
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        self.assertEqual((url.path, q["client_id"], q["redirect_uri"]),
+                         ("/admin/oauth/authorize", fc.SHOPIFY_APP_ID, redirect))
+        status, doc = self.callback(self.callback_params(q["state"], shop=shop))
+        self.assertEqual(status, 202, doc)
+        self.assertEqual(self.wait_channel(shop)["kind"], "shopify")
+        status, doc = self.callback(self.callback_params(q["state"], shop=shop))
+        self.assertEqual((status, doc["error"]["code"]), (403, "state_reused"))
+        bad = dt.run_depotctl(*base, "--shop", "evil.example.com", "--redirect-uri", redirect)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("myshopify.com", bad.stderr)
+        bad = dt.run_depotctl(*base, "--shop", shop, "--redirect-uri", "javascript:x")
+        self.assertEqual(bad.returncode, 1)
+
+    def test_8_no_secret_in_the_log_the_answers_or_the_database(self):
+        """Runs last: everything the install flows did is in the log and the files."""
+        self.assertGreater(len(self.fake.issued), 2)
+        refresh_tokens = list(self.fake.shopify_refresh)
+        blobs = [self.daemon.stderr(), *self.answers]
+        for name in os.listdir(self.tmp.data_dir):
+            if name.startswith("depot.db"):
+                with open(os.path.join(self.tmp.data_dir, name), "rb") as f:
+                    blobs.append(f.read().decode("latin-1"))
+        for secret in [fc.SHOPIFY_APP_SECRET, "cs_" + "b" * 40, *self.fake.issued,
+                       *refresh_tokens]:
+            for blob in blobs:
+                self.assertNotIn(secret, blob)
 
 
 if __name__ == "__main__":

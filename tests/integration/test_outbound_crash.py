@@ -32,25 +32,35 @@ class OutboundCrash(unittest.TestCase):
             for i in range(ORDERS):
                 fake.add_order(7001 + i)
 
-            def produce():
-                per_sku = CHANGES // SKUS
-                for k, sku in enumerate(skus):
-                    ob.driver("adjust", sku, "WH1", per_sku, 1 if k % 2 else -1)
-                    if k == SKUS // 2:
-                        ob.driver("ship", 1, ORDERS, 7001, "C-00")
-            producer = threading.Thread(target=produce)
-            producer.start()
+            # Rationale: the work is fed in one chunk per kill (changes to two SKUs
+            # written before the start, to three more and five shipped orders while
+            # depotd delivers), so every kill lands
+            # on a worker with something to do however fast or loaded the machine is;
+            # a producer that front-loads everything leaves the later kills idle.
+            per_kill = CHANGES // KILLS
+            orders_per_kill = ORDERS // KILLS
+            sku_names = list(skus)
+
+            def produce(k, part):
+                for j in ((0, 1) if part == 0 else (2, 3, 4)):
+                    sku = sku_names[(5 * k + j) % SKUS]
+                    ob.driver("adjust", sku, "WH1", per_kill // 5, 1 if (k + j) % 2 else -1)
+                if part == 1:
+                    ob.driver("ship", 1, orders_per_kill, 7001 + k * orders_per_kill, "C-00")
 
             rng = random.Random()
             recovered = busy_kills = 0
-            for _ in range(KILLS):
+            for k in range(KILLS):
+                produce(k, 0)
                 ob.start(sync_http_timeout_ms=2000)
-                time.sleep(rng.uniform(0.05, 0.6))
+                producer = threading.Thread(target=produce, args=(k, 1))
+                producer.start()
+                time.sleep(rng.uniform(0.05, 0.4))
                 logs = ob.daemon.logs()
                 recovered += sum(1 for e in logs if "were in flight" in e.get("msg", ""))
                 busy_kills += ob.live() > 0
                 ob.kill9()
-            producer.join()
+                producer.join()
 
             ob.start()
             ob.wait_drained(timeout=40)

@@ -3,8 +3,9 @@ pushed is on_hand - reserved - buffers, every injected fault ends with the fake 
 the local level and no effect applied twice, the circuit breaker opens and recovers
 (visible in /metrics and the sync status API), 1,000 changes while the shop is down
 become one call, a dead letter retried keeps its idempotency key, fulfillments are
-created once (lookup before create), and API version 2026-04's changeFromQuantity +
-@idempotent are honoured."""
+created once (lookup before create), API version 2026-04's changeFromQuantity +
+@idempotent are honoured, and `channel add --webhook-url` subscribes the shop's webhooks
+through the outbox (once each, also when an answer is lost)."""
 import collections
 import unittest
 
@@ -206,6 +207,46 @@ class ShopifyCase(unittest.TestCase):
         self.assertTrue(all(keys), keys)
         self.assertEqual(len(set(keys)), 2)
         self.assert_no_effect_twice()
+
+    def test_channel_add_subscribes_the_webhooks_through_the_outbox(self):
+        self.ob.stock({"SKU-1": 1})
+        hook = "https://depot.example.com/webhooks/shopify"
+        args = ["--json", "channel", "add", "shopify", "--shop", SHOP, "--token",
+                self.fake.token, "--webhook-secret", "whsec", "--api-base", self.fake.url,
+                "--webhook-url", hook]
+        out = dt.json.loads(self.ob.ctl(*args).stdout)
+        self.assertEqual(out["webhooks_queued"], 8)
+        rows = self.ob.sql("SELECT topic, idempotency_key, status FROM outbox"
+                           " WHERE topic = 'webhooks.register'")
+        self.assertEqual(len(rows), 8)
+        # re-running the command (rotating secrets) queues nothing new
+        self.assertEqual(dt.json.loads(self.ob.ctl(*args).stdout)["webhooks_queued"], 0)
+        # a lost answer (applied, then reset) and a 500 on the way: still one each
+        self.fake.push_faults("reset_after", "500", "reset_after")
+        self.ob.start()
+        self.ob.wait_drained()
+        self.assertEqual(self.ob.outbox_counts(), {"done": 8})
+        want = {"ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_PAID", "ORDERS_CANCELLED",
+                "REFUNDS_CREATE", "INVENTORY_LEVELS_UPDATE", "FULFILLMENTS_CREATE",
+                "FULFILLMENTS_UPDATE"}
+        self.assertEqual(set(self.fake.subscriptions), {(t, hook) for t in want})
+        self.assertGreater(self.fake.subscription_calls, 8)  # the re-sends were answered
+        (audit,) = self.ob.sql("SELECT count(*) FROM audit WHERE action ="
+                               " 'channel.webhooks_queued'")[0]
+        self.assertEqual(audit, 1)
+        # only Shopify, only http(s) URLs
+        bad = dt.run_depotctl("--data-dir", self.tmp.data_dir, "channel", "add", "shopify",
+                              "--shop", SHOP, "--token", "t", "--webhook-secret", "w",
+                              "--webhook-url", "ftp://x/")
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("webhook URL", bad.stderr)
+        # refused before anything was stored: the token was not replaced by "t"
+        self.assertEqual(self.ob.sql("SELECT count(*) FROM audit WHERE action ="
+                                     " 'CHANNEL_CONNECTED'"), [(2,)])
+        bad = dt.run_depotctl("--data-dir", self.tmp.data_dir, "channel", "add",
+                              "woocommerce", "--store", "https://w.example.com", "--key", "k",
+                              "--secret", "s", "--webhook-secret", "w", "--webhook-url", hook)
+        self.assertNotEqual(bad.returncode, 0)
 
 
 if __name__ == "__main__":

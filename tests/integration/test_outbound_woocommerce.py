@@ -1,6 +1,8 @@
 """Outbound sync to WooCommerce against the fake REST API v3 (tests/fakes/): stock goes
 out in products/batch requests of at most 100 items, signed with OAuth 1.0a over plain
-HTTP (the fake recomputes the signature); faults converge; a shipped order gets exactly
+HTTP (the fake recomputes the signature); every injected fault (429/503 with Retry-After,
+500, resets before and after applying, a hung answer, a partial or slow body, invalid
+JSON) converges to the local level; a shipped order gets exactly
 one tracking note and is completed once, however often the delivery is repeated."""
 import unittest
 
@@ -52,16 +54,27 @@ class WooCommerceCase(unittest.TestCase):
             self.assertNotIn("Authorization", headers)  # no Basic auth over plain HTTP
 
     def test_faults_converge(self):
-        self.setup_channel({"W-1": 5, "W-2": 7})
+        self.setup_channel({"W-1": 5, "W-2": 17})
         self.ob.start()
         self.wait_synced()
-        for kind in ["503", "429", "500", "reset_after", "partial_after", "invalid_json"]:
+        self.fake.hang_seconds = 2.0
+        kinds = ["503", "429", "500", "reset", "reset_after", "timeout_after", "partial_after",
+                 "slow", "invalid_json"]
+        for kind in kinds:
             with self.subTest(fault=kind):
                 self.fake.push_faults(kind)
                 self.ob.driver("adjust", "W-1", "WH1", 1, 1)
                 self.ob.driver("adjust", "W-2", "WH1", 1, -1)
                 self.wait_synced()
+                self.assertEqual(self.fake.faults_served.get(kind), 1)
         self.assertEqual(self.ob.outbox_counts().get("dead"), None)
+        # a batch is a level, so a re-sent one writes the same value: every write the
+        # fake applied after the first sync carries the level of its moment, and the
+        # last one per product is ours
+        self.assertEqual(self.fake.stock(500), self.ob.available("W-1"))
+        self.assertEqual(self.fake.stock(501), self.ob.available("W-2"))
+        self.assertGreaterEqual(self.ob.metric("depot_sync_retries_total", channel=1,
+                                               kind="woocommerce"), 3)
         self.assertGreaterEqual(self.ob.metric("depot_sync_throttled_total", channel=1,
                                                kind="woocommerce"), 2)
 

@@ -1,6 +1,8 @@
 """Printing end to end over raw TCP: the real depotd's print worker sends queued labels
 to the printer simulator (depot-printer-sim). The printer drops connections, runs out of
-paper (also right after a label arrived) mid-queue, and depotd is stopped with SIGTERM
+paper (also right after a label arrived) mid-queue, reports head open, ribbon out and
+pause (each published as a device event while the queue waits), and depotd is stopped
+with SIGTERM
 and killed with SIGKILL mid-queue: every job must come out exactly once, in queue order,
 none lost; a packed order's label must render (zpl-renderer-js) to a QR code zbarimg
 decodes back. PrinterSim and PrintTestCase are shared with test_printer_pty.py and the
@@ -179,6 +181,35 @@ class TcpPrintingTest(PrintTestCase):
         ids += self.enqueue("dock1", codes[8:])
         self.wait_all_done(ids)
         self.assertEqual(sim.codes(), codes, "each job exactly once, in queue order")
+
+    def test_head_open_ribbon_out_and_pause_are_published_and_hold_the_queue(self):
+        sim = self.start_sim(tcp=True)
+        self.add_printer(sim)
+        self.start_depotd()
+        token = json.loads(self.ctl("--json", "token", "create", "ops", "--role",
+                                    "supervisor").stdout)["token"]
+        from test_web_server import WebSocket
+        ws = WebSocket(self.port, {"Authorization": f"Bearer {token}"})
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.recv()["type"], "hello")
+        printed = 0
+        for n, (fault, state) in enumerate((("head-open", "head_open"),
+                                            ("ribbon-out", "ribbon_out"),
+                                            ("pause", "paused"))):
+            with self.subTest(fault=fault):
+                sim.command(fault)
+                ids = self.enqueue("dock1", [f"BIN-90{n}"])
+                while True:  # the ~HS flag reaches WebSocket clients as a device event
+                    event = ws.recv_type("device", timeout=20)["data"]
+                    if event.get("name") == "dock1" and event["state"] == state:
+                        break
+                time.sleep(0.5)
+                self.assertEqual(len(sim.labels()), printed)  # held while faulted
+                sim.command("ok")
+                self.wait_all_done(ids)
+                printed += 1
+                self.assertEqual(sim.codes()[-1], f"BIN-90{n}")
+        self.assertEqual(len(sim.labels()), 3)
 
     def test_paper_out_keeps_jobs_queued_and_shows_the_state(self):
         sim = self.start_sim(tcp=True)

@@ -4,7 +4,10 @@ as WebSocket "scan" events resolved to what they mean (SKU by GTIN and by code, 
 bin, badge, command; AIM identifier and GS1 AIs); unplugging the scanner (closing the PTY
 master) gives a "device" event and replugging (a new PTY at the same path) brings it back
 without restarting depotd; garbage, NUL noise and over-long frames are dropped and
-counted while the port keeps working; scanners added later are picked up on SIGHUP;
+counted while the port keeps working; scanners added later are picked up on SIGHUP (also
+the first one, when depotd started with none);
+a scanner moved to another station through the API scans for it at once on its open port;
+baud, data bits, parity, stop bits and flow control reach the line (the PTY's termios);
 GET /api/v1/devices shows stations, scanners, live state and counters; the daemon does
 not leak descriptors across replugs; inter-byte-gap framing; depot-scan-sim with
 `depotctl scan`; the station/scanner commands' input checks."""
@@ -49,8 +52,10 @@ class ScannerDepot:
         self.ctl("scanner", "add", "scan-1", "--station", "PACK-1", "--port", self.link,
                  "--suffix", suffix)
         self.port = dt.free_port()
+        self.termios_log = os.path.join(self.tmp.root, "termios.log")
         self.daemon = dt.Depotd("--data-dir", d, "--listen", f"127.0.0.1:{self.port}",
-                                env=dt.pty_shim_env())
+                                env=dt.pty_shim_env(env={"DEPOT_PTY_SHIM_TERMIOS_LOG":
+                                                         self.termios_log}))
         self.ws = None
 
     def ctl(self, *args, check=True):
@@ -140,6 +145,9 @@ class ScannerPtyTest(unittest.TestCase):
         self.assertEqual((ev["kind"], ev["bin"], ev["locations"]), ("bin", "A-01-02", ["MAIN"]))
         ev = d.scan("CMD-PACK")
         self.assertEqual((ev["kind"], ev["command"]), ("command", "PACK"))
+        ev = d.scan("CMD-CANCEL")
+        self.assertEqual((ev["kind"], ev["command"], ev["station"]),
+                         ("command", "CANCEL", "PACK-1"))
         ev = d.scan("NOTHING-LIKE-THIS")
         self.assertEqual((ev["kind"], ev["reason"]), ("unknown", "no_match"))
         # A GS1 scan with a wrong check digit is refused by the parser, not resolved.
@@ -229,6 +237,93 @@ class ScannerPtyTest(unittest.TestCase):
             # scan-1 kept running through the reload.
             self.assertEqual(d.scan("PEN-2")["scanner"], "scan-1")
 
+    def test_line_settings_are_applied_to_the_port(self):
+        import termios
+        d = self.d
+        link3 = os.path.join(d.tmp.root, "usb-Acme_Scanner_7E2-if00")
+        with dt.Pty(link3) as pty3:
+            d.ctl("scanner", "add", "scan-3", "--station", "PACK-1", "--port", link3,
+                  "--baud", "19200", "--bits", "7", "--parity", "E", "--stop", "2",
+                  "--flow", "rtscts", "--suffix", "crlf")
+            d.daemon.send_signal(signal.SIGHUP)
+            dt.wait_until(lambda: next(x for x in d.devices()["scanners"]
+                                       if x["name"] == "scan-3")["state"] == "online",
+                          timeout=15, what="scan-3 online")
+            # What libserialport set on the line, as the PTY's termios shows it (Linux
+            # PTYs keep 8 bits and no parity whatever is asked) ...
+            iflag, oflag, cflag, lflag, ispeed, ospeed, cc = termios.tcgetattr(pty3.master)
+            self.assertEqual((ispeed, ospeed), (termios.B19200, termios.B19200))
+            self.assertTrue(cflag & termios.CSTOPB)
+            self.assertTrue(cflag & termios.CRTSCTS)  # see drivers/serial_port.c fix_rtscts
+            # ... and what it asked for, as the PTY shim recorded it.
+            pts = pty3.slave_name[len("/dev/"):]
+            with open(d.termios_log) as f:
+                asked = [ln.split(" ", 1)[1].strip() for ln in f if ln.startswith(pts + " ")]
+            self.assertTrue(asked, "no tcsetattr on the scanner's PTY recorded")
+            self.assertTrue(any(a.startswith("data=7 parity=E stop=2 ") for a in asked), asked)
+            self.assertTrue(asked[-1].endswith(" stop=2 rtscts=1"), asked)
+            self.assertNotIn("rtscts=1", "".join(
+                ln for ln in open(d.termios_log) if ln.startswith(
+                    d.pty.slave_name[len("/dev/"):] + " ")))  # scan-1 has no flow control
+            self.assertEqual(next(x for x in d.devices()["scanners"] if x["name"] == "scan-3")
+                             ["serial"], "19200,7,E,2,rtscts")
+            pty3.write("PEN-2\r\n")
+            ev = d.ws.recv_type("scan", timeout=10)["data"]
+            self.assertEqual((ev["scanner"], ev["sku"]), ("scan-3", "PEN-2"))
+
+    def test_scanner_moved_to_another_station_keeps_its_port(self):
+        d = self.d
+        d.ctl("station", "add", "PACK-2", "--printer", "zebra-2")
+        self.assertEqual(d.scan("PEN-2")["station"], "PACK-1")
+        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+        try:
+            conn.request("POST", "/api/v1/scanners/scan-1/station",
+                         body=json.dumps({"station": "PACK-2"}),
+                         headers={"Authorization": f"Bearer {d.token}",
+                                  "Content-Type": "application/json"})
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200, r.read())
+            r.read()
+        finally:
+            conn.close()
+        ev = d.device_event("online")
+        self.assertEqual(ev["station"], "PACK-2")
+        # The very next scan belongs to the new station, on the same open port.
+        ev = d.scan("PEN-2")
+        self.assertEqual((ev["station"], ev["scanner"], ev["sku"]), ("PACK-2", "scan-1", "PEN-2"))
+        state = d.scanner_state()
+        self.assertEqual((state["station"], state["state"], state["counters"]["reconnects"]),
+                         ("PACK-2", "online", 0))
+        # And back from the command line, applied on SIGHUP, still on the same port.
+        d.ctl("scanner", "move", "scan-1", "--station", "PACK-1")
+        d.daemon.send_signal(signal.SIGHUP)
+        self.assertEqual(d.device_event("online")["station"], "PACK-1")
+        self.assertEqual(d.scan("PEN-2")["station"], "PACK-1")
+        self.assertEqual(d.scanner_state()["counters"]["reconnects"], 0)
+
+
+class ScannerFirstAddedOnSighupTest(unittest.TestCase):
+    """A depotd started with no scanner at all picks up the first one on SIGHUP."""
+
+    def test_first_scanner_added_while_running(self):
+        d = ScannerDepot()
+        self.addCleanup(d.close)
+        d.ctl("station", "add", "PACK-0")
+        # scan-1 is disabled before the start: depotd begins with no scanner open.
+        conn = d.tmp.connect()
+        with conn:
+            conn.execute("UPDATE scanners SET enabled = 0")
+        conn.close()
+        d.start()
+        self.assertEqual(d.scanner_state()["state"], "disabled")
+        d.ctl("scanner", "add", "scan-0", "--station", "PACK-0", "--port", d.link)
+        d.daemon.send_signal(signal.SIGHUP)
+        dt.wait_until(lambda: next(x for x in d.devices()["scanners"]
+                                   if x["name"] == "scan-0")["state"] == "online",
+                      timeout=15, what="scan-0 online")
+        ev = d.scan("PEN-2")
+        self.assertEqual((ev["scanner"], ev["station"], ev["sku"]), ("scan-0", "PACK-0", "PEN-2"))
+
 
 class ScannerTimeoutFramingTest(unittest.TestCase):
     """A scanner that sends no suffix: a frame ends when the line goes quiet."""
@@ -313,6 +408,19 @@ class ScannerCliTest(unittest.TestCase):
                              [("sc", "19200,7,E,2,rtscts", "timeout:40")])
             stations = json.loads(ctl("--json", "station", "list").stdout)
             self.assertEqual(stations[0]["scanners"], ["sc"])
+            # Re-pairing from the command line.
+            self.assertEqual(ctl("station", "add", "S2").returncode, 0)
+            r = ctl("--json", "scanner", "move", "sc", "--station", "S2")
+            self.assertEqual((r.returncode, json.loads(r.stdout)),
+                             (0, {"scanner": "sc", "station": "S2"}), r.stderr)
+            self.assertEqual(json.loads(ctl("--json", "scanner", "list").stdout)[0]["station"],
+                             "S2")
+            r = ctl("scanner", "move", "sc", "--station", "NOPE")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("no station named NOPE", r.stderr)
+            r = ctl("scanner", "move", "sc")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("--station", r.stderr)
             self.assertEqual(ctl("verify").returncode, 0)
 
 

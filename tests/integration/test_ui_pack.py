@@ -2,7 +2,7 @@
 (tests/ui/pack.mjs) by keyboard-wedge scans after a password login, and by the serial
 scanner on a PTY (scans over the WebSocket) after a badge login; then the outcome
 checked in the database: the order shipped with a manual shipment, stock and
-reservations moved, the label queued once on the station's printer (and once more for
+reservations moved, the channel's fulfillment in the outbox, the label queued once on the station's printer (and once more for
 the reprint), the pack audited with weight and box, and `depotctl verify` still clean.
 Wrong item, extra unit and unknown code must leave the order untouched, which the script
 checks on screen and this test checks in the store (nothing shipped before PACK)."""
@@ -46,6 +46,12 @@ class PackStationTest(unittest.TestCase):
             self.assertIn("Madrid", zpl)
         self.assertEqual(bytes(jobs[0][2]), bytes(jobs[1][2]))  # the reprint is the same label
 
+        # The channel learns of it: the fulfillment is in the outbox, written with the ship.
+        sid = shipments[0][0]
+        fulfillment = srv.query("SELECT target, target_id, topic FROM outbox WHERE"
+                                " idempotency_key = ?", f"fulfillment:{oid}:{sid}")
+        self.assertEqual(fulfillment, [("channel", 1, "fulfillment.create")])
+
         audit = srv.query("SELECT actor, detail FROM audit WHERE action = 'order.pack'")
         self.assertEqual(len(audit), 1)
         self.assertEqual(audit[0][0], "user:pat")
@@ -55,9 +61,16 @@ class PackStationTest(unittest.TestCase):
         dt.run_depotctl("--data-dir", srv.tmp.data_dir, "verify", check=True)
 
     def pack_flow(self, srv, **env):
+        # The order belongs to a Shopify channel (its API unreachable: nothing is sent).
+        srv.ctl("channel", "add", "shopify", "--shop", "ui-test.myshopify.com", "--token",
+                "shpat_ui", "--webhook-secret", "whsec_ui", "--api-base", "http://127.0.0.1:9")
         oid = srv.order_create("shop-1001", "#1001", "COF-ESP-250:2", "COF-HOU-250:1",
                                ship_to={"name": "Ana Ruiz", "address1": "Calle Mayor 1",
                                         "city": "Madrid", "zip": "28013", "country": "ES"})
+        conn = srv.tmp.connect()
+        with conn:
+            conn.execute("UPDATE orders SET channel_id = 1 WHERE id = ?", (oid,))
+        conn.close()
         before = (self.on_hand("COF-ESP-250"), self.on_hand("COF-HOU-250"))
         out = ut.run_script("pack", srv, ORDER_NUMBER="#1001", GOOD_GTIN="2006100000115",
                             GOOD_SKU="COF-ESP-250", OTHER_SKU="COF-HOU-250",

@@ -1,7 +1,8 @@
 """The packing endpoints over HTTP against the real depotd (no browser): finding an order
 by what a packer scans, keyboard-wedge scans resolved and published like serial ones,
 PACK refusing wrong counts and bad input without changing anything, the station's
-printer used by default, reprint, and SKU/bin labels. Outcomes are checked in the
+printer used by default, reprint, void (supervisor, our own labels only), returns received
+per unit disposition, a scanner moved to another station, and SKU/bin labels. Outcomes are checked in the
 database, not only in status codes."""
 
 import http.client
@@ -178,6 +179,140 @@ class PackApiTest(unittest.TestCase):
         status, r = self.call("POST", "/api/v1/labels",
                               {"kind": "bin", "code": "A-01-1", "printer": "SHELF-1"})
         self.assertEqual(status, 403)  # a packer may not
+
+    def packed(self, ext, number, sku, n):
+        """A new order of n units of sku, packed through the API; (order id, shipment id)."""
+        oid = self.order(ext, number, f"{sku}:{n}")
+        status, doc = self.call("POST", f"/api/v1/orders/{oid}/pack",
+                                {"scanned": {sku: n}, "station": "PACK-9"})
+        self.assertEqual(status, 201, doc)
+        return oid, doc["shipment_id"]
+
+    def stock_of(self, sku):
+        return self.srv.query("SELECT sum(s.on_hand), sum(s.reserved) FROM stock s JOIN skus k"
+                              " ON k.id = s.sku_id WHERE k.code = ?", sku)[0]
+
+    def test_void_is_for_supervisors_and_only_for_our_own_labels(self):
+        before = self.stock_of("COF-DEC-250")
+        oid, sid = self.packed("ext-void-1", "#5101", "COF-DEC-250", 1)
+        self.assertEqual(self.stock_of("COF-DEC-250"), (before[0] - 1, before[1]))
+        status, r = self.call("POST", f"/api/v1/shipments/{sid}/void", {"then": "release"})
+        self.assertEqual(status, 403)  # a packer may not
+        self.assertEqual(self.srv.query("SELECT status FROM shipments WHERE id = ?", sid),
+                         [("shipped",)])
+        status, r = self.call("POST", f"/api/v1/shipments/{sid}/void", {"then": "lost"},
+                              token=self.super_token)
+        self.assertEqual(status, 400)
+        # Voided and released: the goods are back and reserved for the order, which is
+        # ready to be packed again with a new label.
+        status, r = self.call("POST", f"/api/v1/shipments/{sid}/void", {"then": "release"},
+                              token=self.super_token)
+        self.assertEqual(status, 200, r)
+        self.assertEqual((r["status"], r["then"], r["order"]["id"], r["order"]["status"]),
+                         ("voided", "release", oid, "reserved"))
+        self.assertEqual([s["status"] for s in r["order"]["shipments"]], ["voided"])
+        self.assertEqual(self.stock_of("COF-DEC-250"), (before[0], before[1] + 1))
+        self.assertEqual(self.srv.query("SELECT status FROM shipments WHERE id = ?", sid),
+                         [("voided",)])
+        self.assertEqual(self.srv.query("SELECT actor FROM audit WHERE action ="
+                                        " 'shipment.voided' AND entity = ?", f"shipment:{sid}"),
+                         [("token:sup-bot",)])
+        status, r = self.call("POST", f"/api/v1/shipments/{sid}/void", token=self.super_token)
+        self.assertEqual((status, r["error"]["code"]), (409, "invalid_state"))
+        status, r = self.call("POST", f"/api/v1/shipments/{sid}/reprint", {"station": "PACK-9"})
+        self.assertEqual(status, 409)  # a voided label is not printed again
+        status, r = self.call("POST", f"/api/v1/orders/{oid}/pack",
+                              {"scanned": {"COF-DEC-250": 1}, "station": "PACK-9"})
+        self.assertEqual((status, r["order"]["status"]), (201, "shipped"))  # packed again
+        # Without a body: the label is void, the goods stay out (handled by hand).
+        oid3, sid3 = self.packed("ext-void-3", "#5103", "COF-DEC-250", 1)
+        status, r = self.call("POST", f"/api/v1/shipments/{sid3}/void", token=self.super_token)
+        self.assertEqual((status, r["then"], r["order"]["status"]), (200, "none", "shipped"), r)
+        # A carrier's label must be voided with the carrier: refused, left as it is.
+        oid2, sid2 = self.packed("ext-void-2", "#5102", "COF-DEC-250", 1)
+        conn = self.srv.tmp.connect()
+        with conn:
+            conn.execute("UPDATE shipments SET carrier = 'fedex' WHERE id = ?", (sid2,))
+        conn.close()
+        status, r = self.call("POST", f"/api/v1/shipments/{sid2}/void", token=self.super_token)
+        self.assertEqual((status, r["error"]["code"]), (409, "carrier_label"), r)
+        self.assertIn("void-label", r["error"]["message"])
+        self.assertEqual(self.srv.query("SELECT status FROM shipments WHERE id = ?", sid2),
+                         [("shipped",)])
+        status, r = self.call("POST", "/api/v1/shipments/999999/void", token=self.super_token)
+        self.assertEqual(status, 404)
+        dt.run_depotctl("--data-dir", self.srv.tmp.data_dir, "verify", check=True)
+
+    def on_hand(self, sku, location):
+        return self.srv.query("SELECT coalesce(sum(s.on_hand), 0) FROM stock s JOIN skus k"
+                              " ON k.id = s.sku_id JOIN locations l ON l.id = s.location_id"
+                              " WHERE k.code = ? AND l.code = ?", sku, location)[0][0]
+
+    def test_returns_received_per_unit_disposition(self):
+        oid, _ = self.packed("ext-ret-1", "#5201", "COF-HOU-250", 3)
+        before = self.on_hand("COF-HOU-250", "WH-MAIN")
+        units = [{"sku": "COF-HOU-250", "disposition": "sellable"},
+                 {"sku": "COF-HOU-250", "disposition": "damaged"}]
+        status, r = self.call("POST", f"/api/v1/orders/{oid}/returns", {"units": units})
+        self.assertEqual(status, 403)  # a packer may not
+        # Refused input changes nothing.
+        for body, want in (({"units": [{"sku": "COF-HOU-250", "disposition": "lost"}]}, 400),
+                           ({"units": []}, 400), ({"units": units, "extra": 1}, 400),
+                           ({"units": [{"sku": "COF-DEC-250", "disposition": "sellable"}]}, 400),
+                           ({"units": units * 2}, 400)):
+            status, r = self.call("POST", f"/api/v1/orders/{oid}/returns", body,
+                                  token=self.super_token)
+            self.assertEqual(status, want, (body, r))
+        self.assertEqual(self.srv.query("SELECT count(*) FROM returns WHERE order_id = ?",
+                                        oid)[0][0], 0)
+        status, r = self.call("POST", f"/api/v1/orders/{oid}/returns", {"units": units},
+                              token=self.super_token)
+        self.assertEqual(status, 201, r)
+        self.assertEqual([(x["sku"], x["quantity"], x["disposition"]) for x in r["returns"]],
+                         [("COF-HOU-250", 1, "sellable"), ("COF-HOU-250", 1, "damaged")])
+        self.assertEqual(r["order"]["lines"][0]["returned"], 2)
+        self.assertEqual(self.on_hand("COF-HOU-250", "WH-MAIN"), before + 1)
+        self.assertEqual(self.srv.query("SELECT l.code, r.disposition FROM returns r JOIN"
+                                        " locations l ON l.id = r.location_id WHERE"
+                                        " r.order_id = ? ORDER BY r.id", oid),
+                         [("WH-MAIN", "restock"), ("QUARANTINE", "damaged")])
+        # The order's history (Orders screen) shows the pack and the returns, newest first.
+        status, events = self.call("GET", f"/api/v1/orders/{oid}/events",
+                                   token=self.super_token)
+        self.assertEqual(status, 200, events)
+        actions = [e["action"] for e in events["items"]]
+        self.assertEqual(actions[:2], ["return.create", "return.create"])
+        self.assertIn("order.pack", actions)
+        self.assertEqual(events["items"][0]["detail"]["disposition"], "damaged")
+        self.assertEqual(events["items"][0]["actor"], "token:sup-bot")
+        self.assertEqual(self.call("GET", f"/api/v1/orders/{oid}/events")[0], 403)
+        open_oid = self.order("ext-ret-2", "#5202", "COF-HOU-250:1")
+        status, r = self.call("POST", f"/api/v1/orders/{open_oid}/returns",
+                              {"units": units[:1]}, token=self.super_token)
+        self.assertEqual((status, r["error"]["code"]), (409, "invalid_state"))
+        dt.run_depotctl("--data-dir", self.srv.tmp.data_dir, "verify", check=True)
+
+    def test_scanner_moved_to_another_station(self):
+        self.srv.ctl("station", "add", "PACK-10")
+        self.srv.ctl("scanner", "add", "scan-9", "--station", "PACK-9", "--port",
+                     "/dev/serial/by-id/usb-none-if00")
+        status, r = self.call("POST", "/api/v1/scanners/scan-9/station", {"station": "PACK-10"})
+        self.assertEqual(status, 403)  # a packer may not
+        status, r = self.call("POST", "/api/v1/scanners/scan-9/station", {"station": "PACK-10"},
+                              token=self.super_token)
+        self.assertEqual((status, r), (200, {"scanner": "scan-9", "station": "PACK-10"}))
+        status, devices = self.call("GET", "/api/v1/devices")
+        self.assertEqual([s["station"] for s in devices["scanners"] if s["name"] == "scan-9"],
+                         ["PACK-10"])
+        for name, body, want in (("scan-9", {"station": "NOWHERE"}, 404),
+                                 ("nope", {"station": "PACK-9"}, 404),
+                                 ("scan-9", {}, 400), ("scan-9", {"station": 7}, 400)):
+            status, r = self.call("POST", f"/api/v1/scanners/{name}/station", body,
+                                  token=self.super_token)
+            self.assertEqual(status, want, (name, body, r))
+        self.assertEqual(self.srv.query("SELECT t.name FROM scanners c JOIN stations t ON"
+                                        " t.id = c.station_id WHERE c.name = 'scan-9'"),
+                         [("PACK-10",)])
 
 
 if __name__ == "__main__":

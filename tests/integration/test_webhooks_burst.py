@@ -74,6 +74,42 @@ class WebhookBurstTest(unittest.TestCase):
         d.daemon.stop()  # a clean exit: no sanitizer report at shutdown
 
 
+    def test_orders_are_processed_while_a_stream_of_deliveries_is_acknowledged(self):
+        """The worker leaves the lock to the committer during a burst, but not for good:
+        an order delivered early is reserved while deliveries keep arriving."""
+        d = wh.Depot(stock=(("SKU-A", 10000),))
+        self.addCleanup(d.close, False)
+        d.start()
+        stop = threading.Event()
+        sent = []
+
+        def client(first):
+            for i in range(first, first + 100000, CLIENTS):
+                if stop.is_set():
+                    return
+                if d.shopify(wh.order_body(order_id=30000 + i))[0] == 200:
+                    sent.append(i)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+        for t in threads:
+            t.start()
+        try:
+            wh.dt.wait_until(lambda: len(sent) >= 50, timeout=30, what="the stream to start")
+            early = str(30000 + sent[0])
+            wh.dt.wait_until(lambda: d.query(
+                "SELECT status FROM orders WHERE external_id = ?", early) == [("reserved",)],
+                timeout=15, what="an early order to be reserved during the stream")
+            during = len(sent)
+            # ... and the stream went on after that: it was running all along.
+            wh.dt.wait_until(lambda: len(sent) > during + 20, timeout=15,
+                             what="more deliveries after the reservation")
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+        d.settled(timeout=60)
+        d.daemon.stop()
+
     def test_sigterm_during_a_burst_exits_cleanly_and_keeps_every_acknowledged(self):
         d = wh.Depot(stock=(("SKU-A", 10000),))
         self.addCleanup(d.close, False)

@@ -118,6 +118,8 @@ class WebhookReturnsTest(unittest.TestCase):
         d.ctl("channel", "map-location", str(d.shop_id), "MAIN", "--external-id", "24826418")
         level = wh.fixture("shopify", "inventory_levels_update.json")
         level["inventory_item_id"] = 4711
+        level["admin_graphql_api_id"] = \
+            "gid://shopify/InventoryLevel/24826418?inventory_item_id=4711"
         # What the outbound worker records after pushing available = 5.
         sku_id = d.query("SELECT id FROM skus WHERE code = 'SKU-B'")[0][0]
         loc_id = d.query("SELECT id FROM locations WHERE code = 'MAIN'")[0][0]

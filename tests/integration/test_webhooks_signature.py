@@ -64,7 +64,8 @@ class WebhookSignatureTest(unittest.TestCase):
         body = wh.order_body(order_id=5004)
         headers = wh.shopify_headers(body, "orders/create")
         for i in (0, 10, len(headers["X-Shopify-Hmac-Sha256"]) - 2):
-            bad = dict(headers, **{"X-Shopify-Hmac-Sha256": flip(headers["X-Shopify-Hmac-Sha256"], i)})
+            bad = dict(headers)
+            bad["X-Shopify-Hmac-Sha256"] = flip(headers["X-Shopify-Hmac-Sha256"], i)
             self.assert_refused(401, bad, body, "invalid_signature")
 
     def test_missing_or_wrong_secret_signature_is_refused(self):
@@ -104,6 +105,18 @@ class WebhookSignatureTest(unittest.TestCase):
         self.assert_refused(401, {"Content-Type": "application/x-www-form-urlencoded",
                                   "X-WC-Webhook-Source": wh.WOO_STORE},
                             b"webhook_id=7&x=1", "missing_signature", "/webhooks/woocommerce")
+
+    def test_signed_delivery_with_an_unstorable_header_is_400_and_alone(self):
+        """A header value the inbox refuses is answered 400 before the group commit, so
+        it cannot fail the deliveries committed with it."""
+        body = wh.order_body(order_id=5007)
+        headers = wh.shopify_headers(body, "orders/create", event_id='evt,"quoted"')
+        self.assert_refused(400, headers, body, "invalid_delivery")
+        woo = json.dumps(wh.fixture("woocommerce", "order.json")).encode()
+        self.assert_refused(400, wh.woo_headers(woo, "order.created", webhook_id="7,8"), woo,
+                            "invalid_delivery", "/webhooks/woocommerce")
+        status, payload = self.depot.shopify(body)
+        self.assertEqual((status, json.loads(payload)["status"]), (200, "accepted"))
 
     def test_code_compares_signatures_in_constant_time(self):
         with open(os.path.join(wh.dt.SOURCE_DIR, "web", "webhooks.c")) as f:

@@ -138,7 +138,8 @@ def run_script(name, server, timeout=90, **env):
     """Runs tests/ui/<name>.mjs against server; returns the JSON object the script prints
     last. A line "DO <json>" from the script asks for something outside the browser and
     is answered with "ok <unix ms when it was done>" on the script's stdin: {"pty": text} is a scan on the
-    server's serial scanner (written to the PTY with a CR), {"sim": command} a command
+    server's serial scanner (written to the PTY with a CR), {"pty_ctl": "unplug"|"plug"}
+    pulls the scanner out or plugs it back, {"sim": command} a command
     to the printer simulator ("paper-out", "ok"). A failing script raises
     AssertionError with its output."""
     os.makedirs(ARTIFACTS, exist_ok=True)
@@ -162,6 +163,8 @@ def run_script(name, server, timeout=90, **env):
                     at = time.time() * 1000
                     if "pty" in req:
                         server.pty.write(req["pty"] + "\r")
+                    elif "pty_ctl" in req:
+                        getattr(server.pty, req["pty_ctl"])()  # "unplug" or "plug"
                     else:
                         server.sim.command(req["sim"])
                     p.stdin.write(f"ok {at:.3f}\n")

@@ -95,7 +95,9 @@ class Depot:
     def __init__(self, stock=(("SKU-A", 10), ("SKU-B", 5)), **config):
         self.tmp = dt.TempDataDir()
         self.ctl("init")
-        rows = "".join(f"{sku},{sku} name,,MAIN,{qty}\n" for sku, qty in stock)
+        # (sku, on_hand) or (sku, on_hand, gtin)
+        rows = "".join(f"{s[0]},{s[0]} name,{s[2] if len(s) > 2 else ''},MAIN,{s[1]}\n"
+                       for s in stock)
         self.ctl("stock", "import", self.tmp.write("stock.csv",
                                                    "sku,name,gtin,location,on_hand\n" + rows))
         self.shop_id = json.loads(self.ctl(
@@ -108,6 +110,7 @@ class Depot:
         options.update(config)
         self.conf = self.tmp.write_config(**options)
         self.daemon = None
+        self.tokens = {}  # role -> API token (api())
 
     def ctl(self, *args, check=True, input=None):
         return dt.run_depotctl("--data-dir", self.tmp.data_dir, *args, check=check,
@@ -162,3 +165,19 @@ class Depot:
 
     def stock(self, sku):
         return json.loads(self.ctl("--json", "stock", "show", sku).stdout)
+
+    def api(self, method, path, body=None, role="supervisor"):
+        """(status, JSON document) of an authenticated /api/v1 call."""
+        if role not in self.tokens:
+            out = self.ctl("--json", "token", "create", f"api-{role}", "--role", role).stdout
+            self.tokens[role] = json.loads(out)["token"]
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request(method, path, body=json.dumps(body).encode() if body is not None
+                         else b"", headers={"Authorization": f"Bearer {self.tokens[role]}",
+                                            "Content-Type": "application/json"})
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, json.loads(data) if data else None
+        finally:
+            conn.close()

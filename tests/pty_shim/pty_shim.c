@@ -10,16 +10,22 @@
  * sysfs target; TIOCMGET/TIOCMSET/TIOCMBIS/TIOCMBIC act on a per-process modem-line word
  * (DSR, CTS and CD reported as up). No /dev symlink is needed: depot_serial_open()
  * resolves a port's symlinks to /dev/pts/N first, as it does for /dev/serial/by-id/.
+ * Linux PTYs force CS8 and clear PARENB whatever is asked, so with
+ * DEPOT_PTY_SHIM_TERMIOS_LOG set the shim also appends, for every tcsetattr() on a PTY
+ * slave, the line settings that were asked for ("pts/N data=7 parity=E stop=2
+ * rtscts=1"), for tests to check what the product requested.
  * Never linked into the product; depot_testlib.pty_shim_env() preloads it (after the
  * ASan runtime in sanitizer builds). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define PTY_SLAVE_MAJOR_FIRST 136
@@ -115,4 +121,36 @@ ssize_t readlink(const char *restrict path, char *restrict buf, size_t size)
         real_readlink = (ssize_t (*)(const char *, char *, size_t))dlsym(RTLD_NEXT,
                                                                           "readlink");
     return real_readlink(path, buf, size);
+}
+
+/* Appends the requested line settings of a PTY slave to $DEPOT_PTY_SHIM_TERMIOS_LOG. */
+static void log_termios(int fd, const struct termios *t)
+{
+    const char *log = getenv("DEPOT_PTY_SHIM_TERMIOS_LOG");
+    struct stat st;
+    char name[64];
+    if (!log || fstat(fd, &st) != 0 || !is_pty_slave(&st) || ttyname_r(fd, name, sizeof name))
+        return;
+    static const int sizes[] = {5, 6, 7, 8};
+    tcflag_t c = t->c_cflag;
+    FILE *f = fopen(log, "a");
+    if (!f)
+        return;
+    fprintf(f, "%s data=%d parity=%c stop=%d rtscts=%d\n",
+            strncmp(name, "/dev/", 5) == 0 ? name + 5 : name,
+            sizes[(c & CSIZE) == CS5 ? 0 : (c & CSIZE) == CS6 ? 1 : (c & CSIZE) == CS7 ? 2 : 3],
+            !(c & PARENB) ? 'N' : (c & PARODD) ? 'O' : 'E', (c & CSTOPB) ? 2 : 1,
+            (c & CRTSCTS) ? 1 : 0);
+    fclose(f);
+}
+
+int tcsetattr(int fd, int actions, const struct termios *t)
+{
+    static int (*real_tcsetattr)(int, int, const struct termios *);
+    if (t)
+        log_termios(fd, t);
+    if (!real_tcsetattr)
+        real_tcsetattr = (int (*)(int, int, const struct termios *))dlsym(RTLD_NEXT,
+                                                                           "tcsetattr");
+    return real_tcsetattr(fd, actions, t);
 }

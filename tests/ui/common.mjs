@@ -18,6 +18,18 @@ export async function launch() {
     args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'],
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // Every tone the page starts is recorded in window.__tones ({freq, type}), so a test can
+  // tell the success beep from the error buzz (headless Chromium plays into nothing).
+  await context.addInitScript(() => {
+    window.__tones = [];
+    const create = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function () {
+      const osc = create.call(this);
+      const start = osc.start.bind(osc);
+      osc.start = when => { window.__tones.push({ freq: osc.frequency.value, type: osc.type }); return start(when); };
+      return osc;
+    };
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
   const errors = [];
@@ -34,7 +46,20 @@ export function check(cond, message) {
   if (!cond) throw new Error('check failed: ' + message);
 }
 
+// Screenshots a screen after checking that every visible control on it has an
+// accessible name (a <label>, aria-label, or a button's text) and is big enough to hit.
 export async function shot(page, name) {
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button')]
+    .filter(el => el.offsetParent !== null)
+    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') &&
+                  !(el.tagName === 'BUTTON' && el.textContent.trim()))
+    .map(el => el.outerHTML.slice(0, 120)));
+  check(unnamed.length === 0, `controls without a name on ${name}: ${unnamed.join(' | ')}`);
+  // Touch targets: every visible button and field at least 40 px high (gloved hands).
+  const small = await page.evaluate(() => [...document.querySelectorAll('button, input:not([type=file]), select')]
+    .filter(el => el.offsetParent !== null && el.getBoundingClientRect().height < 40)
+    .map(el => el.outerHTML.slice(0, 80)));
+  check(small.length === 0, `controls under 40 px on ${name}: ${small.join(' | ')}`);
   await page.screenshot({ path: path.join(process.env.ARTIFACTS, name + '.png'), fullPage: true });
 }
 
@@ -73,6 +98,14 @@ export async function result(page, kind, re) {
   return el.textContent();
 }
 
+// The tones played since the last call: 'ok' (a high sine beep), 'error' (a low square
+// buzz) or 'other', in order.
+export async function sounds(page) {
+  const tones = await page.evaluate(() => window.__tones.splice(0));
+  return tones.map(t => t.type === 'square' && t.freq < 400 ? 'error'
+    : t.type === 'sine' && t.freq >= 1000 ? 'ok' : 'other');
+}
+
 // Runs body; prints its JSON result as the last line, or the error and exits 1.
 export async function main(body) {
   const t = await launch();
@@ -82,7 +115,9 @@ export async function main(body) {
     console.log(JSON.stringify(out || {}));
   } catch (e) {
     console.error(e.stack || String(e));
-    try { await shot(t.page, 'failure-' + path.basename(process.argv[1], '.mjs')); } catch { /* ignore */ }
+    try {
+      await t.page.screenshot({ path: path.join(process.env.ARTIFACTS, 'failure-' + path.basename(process.argv[1], '.mjs') + '.png'), fullPage: true });
+    } catch { /* ignore */ }
     process.exitCode = 1;
   } finally {
     await t.browser.close();

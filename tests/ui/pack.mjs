@@ -4,7 +4,7 @@
 // good units tick off; a wrong item, an extra unit and an unknown code each show a red
 // error naming what was scanned and change nothing; PACK -> weight/box -> shipped with
 // the label queued; reprint. A packer cannot open the admin screens.
-import { main, login, wedge, serialScan, result, shot, check, BASE } from './common.mjs';
+import { main, login, wedge, serialScan, outside, result, shot, check, sounds, BASE } from './common.mjs';
 
 const ORDER = process.env.ORDER_NUMBER;         // "#1001"
 const GTIN = process.env.GOOD_GTIN;              // a GTIN of the line with 2 units
@@ -49,12 +49,23 @@ await main(async ({ page }) => {
   await result(page, 'ok', /scan 3 item/);
   const count = sku => page.locator(`tr[data-sku="${sku}"] .got`).textContent();
 
+  // The order shows each line with its name, bin and quantity.
+  const row2 = await page.locator(`tr[data-sku="${SKU2}"]`).textContent();
+  check(row2.includes('Espresso blend whole bean 250 g') && row2.includes('A-01-1') && row2.includes('of 2'),
+        'line shows name, bin and quantity: ' + row2);
+  await sounds(page);
+
   await scan(GTIN);
   await result(page, 'ok', new RegExp(`${SKU2}.*1 of 2`));
   check(await count(SKU2) === '1', 'first unit ticked');
+  check((await sounds(page)).join() === 'ok', 'a good scan beeps');
 
   await scan(WRONG);
   const wrong = await result(page, 'error', /Wrong item/);
+  check((await sounds(page)).join() === 'error,error', 'a wrong item buzzes');
+  const banner = await page.locator('#scan-result').boundingBox();
+  check(banner.width > 1000, 'the error is full width: ' + banner.width);
+  check(await page.evaluate(() => document.activeElement.id) === 'scan-input', 'focus back on the scan input');
   check(wrong.includes(WRONG) && wrong.includes(SKU2) && wrong.includes(SKU1), 'wrong-item message names scanned and expected: ' + wrong);
   check(await count(SKU2) === '1' && await count(SKU1) === '0', 'wrong item changed nothing');
   await shot(page, 'pack-wrong-item');
@@ -69,6 +80,7 @@ await main(async ({ page }) => {
 
   await scan('NO-SUCH-CODE-42');
   const unknown = await result(page, 'error', /Unknown code/);
+  check((await sounds(page)).filter(t => t === 'error').length === 4, 'extra unit and unknown code buzz');
   check(unknown.includes('NO-SUCH-CODE-42') && unknown.includes(SKU1), 'unknown-code message: ' + unknown);
 
   // Focus wandered to a button: the wedge's keystrokes still reach the scan input.
@@ -91,7 +103,17 @@ await main(async ({ page }) => {
   const shipped = await result(page, 'ok', /shipped\. Label queued on/);
   await page.locator('#order-status').filter({ hasText: 'shipped' }).waitFor();
   const job = Number(/print job (\d+)/.exec(shipped)[1]);
+  check(await page.locator('#void-button').isHidden(), 'a packer is not offered Void');
   await shot(page, 'pack-shipped');
+
+  if (SERIAL) {
+    // The scanner pulled out and plugged back in: the station bar says so at a glance.
+    await outside({ pty_ctl: 'unplug' });
+    await page.locator('#scanner-state.bad').filter({ hasText: 'scan-1: unplugged' }).waitFor({ timeout: 15000 });
+    await shot(page, 'pack-scanner-unplugged');
+    await outside({ pty_ctl: 'plug' });
+    await page.locator('#scanner-state.good').filter({ hasText: 'scan-1: online' }).waitFor({ timeout: 15000 });
+  }
 
   await page.getByRole('button', { name: 'Reprint label' }).click();
   const again = await result(page, 'ok', /reprinted/);

@@ -164,6 +164,22 @@ static void TEST_check_digit_failures(void)
     CU_ASSERT_FALSE(depot_gs1_check_digit_ok("7", 1));
 }
 
+static void TEST_gln_ais_410_to_414(void)
+{
+    /* Fixed-length GLNs back to back: no FNC1 between them. */
+    CU_ASSERT_EQUAL(parse("]C1" "4109501101530003" "4114012345000009" "4129501101530010"
+                          "4137612345678900" "4145012345000107"), DEPOT_GS1_OK);
+    CU_ASSERT_EQUAL(scan.n_fields, 5);
+    assert_field(0, "410", "9501101530003");
+    assert_field(1, "411", "4012345000009");
+    assert_field(2, "412", "9501101530010");
+    assert_field(3, "413", "7612345678900");
+    assert_field(4, "414", "5012345000107");
+    CU_ASSERT_EQUAL(parse("]C14129501101530011"), DEPOT_GS1_E_CHECK_DIGIT);
+    CU_ASSERT_TRUE(error_mentions("(412)"));
+    CU_ASSERT_EQUAL(parse("]C1411401234500000"), DEPOT_GS1_E_LENGTH); /* 12 digits */
+}
+
 static void TEST_dates(void)
 {
     CU_ASSERT_EQUAL(parse("]C117241231"), DEPOT_GS1_OK);
@@ -281,6 +297,7 @@ int main(void)
 {
     static const struct test_case cases[] = {
         {"aim_identifiers", TEST_aim_identifiers},
+        {"gln_ais_410_to_414", TEST_gln_ais_410_to_414},
         {"aim_unknown_is_stripped_and_plain", TEST_aim_unknown_is_stripped_and_plain},
         {"aim_malformed_is_refused", TEST_aim_malformed_is_refused},
         {"plain_code128_keeps_data", TEST_plain_code128_keeps_data},

@@ -164,6 +164,33 @@ static void TEST_tcp_writes_drains_and_reads_status(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "refused"));
 }
 
+/* A printer whose TCP stack never answers: a listener with a full accept queue makes the
+ * kernel drop further SYNs, so connect() stays in progress until our deadline. */
+static void TEST_tcp_connect_gives_up_at_the_timeout(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[4];
+    CU_ASSERT_FATAL(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                    listen(lfd, 0) == 0);
+    getsockname(lfd, (struct sockaddr *)&a, &len);
+    for (int i = 0; i < 4; i++) { /* fill the accept queue; later ones hang themselves */
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    struct depot_printer_conf conf = {.name = "t", .backend = DEPOT_PRINTER_TCP,
+                                      .timeout_ms = 300};
+    snprintf(conf.address, sizeof conf.address, "127.0.0.1:%d", ntohs(a.sin_port));
+    void *conn = NULL;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(depot_printer_tcp_ops.open(&conf, &conn, err, sizeof err), -1);
+    CU_ASSERT_PTR_NULL(conn);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "timed out"));
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(lfd);
+}
+
 static void TEST_file_backend_appends_and_needs_the_device(void)
 {
     char dir[] = "/tmp/depot-printer-test-XXXXXX", path[128], buf[64] = {0};
@@ -199,6 +226,7 @@ int main(void)
         {"state_from_status_in_priority_order", TEST_state_from_status_in_priority_order},
         {"live_table_reports_changes", TEST_live_table_reports_changes},
         {"tcp_writes_drains_and_reads_status", TEST_tcp_writes_drains_and_reads_status},
+        {"tcp_connect_gives_up_at_the_timeout", TEST_tcp_connect_gives_up_at_the_timeout},
         {"file_backend_appends_and_needs_the_device",
          TEST_file_backend_appends_and_needs_the_device},
         {0},

@@ -1,7 +1,9 @@
 /* The store's inbox and ingestion on a real database: a batch is committed once with
- * duplicates recognised by delivery id and by event id + topic; failures are retried then
- * dead-lettered, replay re-queues; an order delivered twice is ingested once, an older
- * update is ignored, a paid order short of stock is backordered. */
+ * duplicates recognised by delivery id and by event id + topic, deliveries it cannot keep
+ * recognised before; failures are retried then dead-lettered, replay re-queues; an order
+ * delivered twice is ingested once, an older update is ignored, a paid order short of
+ * stock is backordered; an inventory report of our own push is an echo, a genuine one a
+ * "channel" ledger adjustment. */
 #include <string.h>
 #include "inbound.h"
 #include "testutil.h"
@@ -43,8 +45,27 @@ static void TEST_batch_commit_and_duplicates(void)
     CU_ASSERT_EQUAL(dup[2], 1);
     CU_ASSERT_EQUAL(dup[3], 1);
     CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM inbox"), 2);
+    CU_ASSERT_TRUE(depot_inbox_receiving(60000)); /* a put was just committed */
     struct depot_inbox_delivery bad = delivery(ch, "", NULL, "{}");
+    const char *why = NULL;
+    CU_ASSERT_FALSE(depot_inbox_delivery_valid(&bad, &why));
+    CU_ASSERT_PTR_NOT_NULL(why);
     CU_ASSERT_EQUAL(depot_inbox_put(t.st, &bad, NULL), DEPOT_E_INVALID);
+    bad = delivery(ch, "w9", "e,9", "{}"); /* ids the inbox cannot keep */
+    CU_ASSERT_FALSE(depot_inbox_delivery_valid(&bad, &why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "event id"));
+    bad = delivery(ch, "w9", NULL, "{}");
+    bad.body_sha256 = "not-a-hash";
+    CU_ASSERT_FALSE(depot_inbox_delivery_valid(&bad, NULL));
+    /* A hash the caller computed is kept as given. */
+    static const char hex[] = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+    struct depot_inbox_delivery good = delivery(ch, "w9", NULL, "{}");
+    good.body_sha256 = hex;
+    CU_ASSERT_TRUE(depot_inbox_delivery_valid(&good, NULL));
+    CU_ASSERT_EQUAL(depot_inbox_put(t.st, &good, NULL), DEPOT_OK);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM inbox WHERE delivery_id = 'w9'"
+                                     " AND body_sha256 = (SELECT body_sha256 FROM inbox"
+                                     " WHERE delivery_id = 'w1')"), 1);
     test_db_close(&t);
 }
 
@@ -112,6 +133,43 @@ static void TEST_ingest_idempotent_ordered_backordered(void)
     test_db_close(&t);
 }
 
+static void TEST_inventory_echo_ignored_external_change_booked(void)
+{
+    CU_ASSERT_EQUAL_FATAL(test_db_open(&t), 0);
+    int64_t ch = channel();
+    CU_ASSERT_EQUAL(depot_location_ensure(t.st, "MAIN", "test", NULL), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_sku_upsert(t.st, "A", "Item A", NULL, "test", NULL), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_stock_adjust(t.st, "A", "MAIN", 10, "count", "test", NULL), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_channel_map_sku(t.st, ch, "A", NULL, NULL, "4711", "test"), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_channel_map_location(t.st, ch, "MAIN", "99", 0, "test"), DEPOT_OK);
+    int64_t sku = test_sql_int(&t, "SELECT id FROM skus WHERE code = 'A'");
+    int64_t loc = test_sql_int(&t, "SELECT id FROM locations WHERE code = 'MAIN'");
+    /* What the outbound worker records after telling the channel "available 7". */
+    CU_ASSERT_EQUAL(depot_inventory_push_record(t.st, ch, sku, loc, 7), DEPOT_OK);
+    const char *outcome = NULL;
+    CU_ASSERT_EQUAL(depot_ingest_inventory_level(t.st, 0, ch, "4711", "99", 7, 600, "test",
+                                                 &outcome), DEPOT_OK);
+    CU_ASSERT_STRING_EQUAL(outcome, "echo");
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT on_hand FROM stock"), 10);
+    /* Outside the echo window the same number is a genuine report: 10 -> 7. */
+    CU_ASSERT_EQUAL(test_sql(&t, "UPDATE inventory_pushes SET pushed_at = pushed_at - 700"),
+                    SQLITE_OK);
+    CU_ASSERT_EQUAL(depot_ingest_inventory_level(t.st, 0, ch, "4711", "99", 7, 600, "test",
+                                                 &outcome), DEPOT_OK);
+    CU_ASSERT_STRING_EQUAL(outcome, "adjusted");
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT on_hand FROM stock"), 7);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM ledger WHERE delta = -3 AND"
+                                     " reason = 'channel'"), 1);
+    CU_ASSERT_EQUAL(depot_ingest_inventory_level(t.st, 0, ch, "4711", "99", 7, 600, "test",
+                                                 &outcome), DEPOT_OK);
+    CU_ASSERT_STRING_EQUAL(outcome, "unchanged");
+    CU_ASSERT_EQUAL(depot_ingest_inventory_level(t.st, 0, ch, "no-such-item", "99", 7, 600,
+                                                 "test", &outcome), DEPOT_OK);
+    CU_ASSERT_STRING_EQUAL(outcome, "unmapped");
+    CU_ASSERT_TRUE(test_verify_ok(&t));
+    test_db_close(&t);
+}
+
 int main(void)
 {
     static const struct test_case cases[] = {
@@ -119,6 +177,8 @@ int main(void)
         {"retry, then dead, then replay", TEST_retry_then_dead_then_replay},
         {"ingest: idempotent, ordered, backordered",
          TEST_ingest_idempotent_ordered_backordered},
+        {"inventory: echo ignored, external change booked",
+         TEST_inventory_echo_ignored_external_change_booked},
         {NULL, NULL},
     };
     return test_run("inbox", cases);

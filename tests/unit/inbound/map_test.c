@@ -92,6 +92,57 @@ static void TEST_shopify_refund_restocked_lines_with_disposition(void)
     CU_ASSERT_EQUAL(r.lines[0].quantity, 1);
     CU_ASSERT_EQUAL(r.lines[0].disposition, DEPOT_RETURN_DAMAGED); /* "were damaged" */
     depot_mapped_refund_free(&r);
+    /* The refund note decides the disposition of its restocked units. */
+    static const struct { const char *note; enum depot_return_disposition want; } notes[] = {
+        {"Defective unit", DEPOT_RETURN_DAMAGED},
+        {"unsellable: opened", DEPOT_RETURN_UNSELLABLE},
+        {"changed their mind", DEPOT_RETURN_SELLABLE},
+    };
+    for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++) {
+        char doc[256];
+        snprintf(doc, sizeof doc, "{\"id\":5,\"order_id\":6,\"note\":\"%s\","
+                 "\"refund_line_items\":[{\"line_item_id\":7,\"quantity\":2,"
+                 "\"restock_type\":\"return\"},{\"line_item_id\":8,\"quantity\":1,"
+                 "\"restock_type\":\"no_restock\"}]}", notes[i].note);
+        CU_ASSERT_EQUAL_FATAL(depot_map_shopify_refund(doc, strlen(doc), 3, &r, err,
+                                                       sizeof err), 0);
+        CU_ASSERT_EQUAL(r.n, 1); /* no_restock refunds money only */
+        CU_ASSERT_EQUAL(r.lines[0].disposition, notes[i].want);
+        CU_ASSERT_STRING_EQUAL(r.lines[0].source_ref, "shopify:3:refund:5:7");
+        depot_mapped_refund_free(&r);
+    }
+}
+
+static void TEST_shopify_reference_inventory_level_and_fulfillment(void)
+{
+    size_t len;
+    char *body = fixture("shopify/inventory_levels_update.json", &len), err[300] = "";
+    struct depot_mapped_level l;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+    CU_ASSERT_EQUAL(depot_map_shopify_inventory_level(body, len, &l, err, sizeof err), 0);
+    free(body);
+    /* Beyond 2^53: exact from admin_graphql_api_id, not the rounded JSON number. */
+    CU_ASSERT_STRING_EQUAL(l.item, "271878346596884015");
+    CU_ASSERT_STRING_EQUAL(l.location, "24826418");
+    CU_ASSERT_EQUAL(l.available, 6);
+    const char *p = "{\"inventory_item_id\":4711,\"location_id\":9,\"available\":\"6\"}";
+    CU_ASSERT_EQUAL(depot_map_shopify_inventory_level(p, strlen(p), &l, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "inventory_level.available must be a number"));
+    p = "{\"location_id\":9,\"available\":6}";
+    CU_ASSERT_EQUAL(depot_map_shopify_inventory_level(p, strlen(p), &l, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "inventory_level.inventory_item_id is missing"));
+
+    body = fixture("shopify/fulfillments_create.json", &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+    cJSON *doc = NULL;
+    char order[MAP_ID_MAX];
+    const char *status = NULL;
+    CU_ASSERT_EQUAL(depot_map_shopify_fulfillment(body, len, &doc, order, &status, err,
+                                                  sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(order, "450789469");
+    CU_ASSERT_STRING_EQUAL(status, "success");
+    cJSON_Delete(doc);
+    free(body);
 }
 
 static void TEST_woocommerce_reference_order_and_product(void)
@@ -147,6 +198,8 @@ int main(void)
         {"Shopify wrong types name the field", TEST_shopify_wrong_types_name_the_field},
         {"Shopify refund: restocked lines with disposition",
          TEST_shopify_refund_restocked_lines_with_disposition},
+        {"Shopify reference inventory level and fulfillment",
+         TEST_shopify_reference_inventory_level_and_fulfillment},
         {"WooCommerce reference order and product",
          TEST_woocommerce_reference_order_and_product},
         {"ISO 8601 times", TEST_iso8601},

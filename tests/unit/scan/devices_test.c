@@ -1,6 +1,6 @@
 /* Unit tests of the station and scanner configuration store: adds are audited, every
  * field is checked with a reason, names are unique, scanners need a station, and lists
- * come back as stored. */
+ * come back as stored; a scanner moves to another station, audited. */
 #include "testutil.h"
 #include "devices.h"
 
@@ -127,12 +127,37 @@ static void TEST_scanners_added_and_listed(void)
     CU_ASSERT_EQUAL(count("SELECT count(*) FROM audit WHERE action = 'scanner.add'"), 2);
 }
 
+static void TEST_scanner_moved_to_another_station(void)
+{
+    /* scan-1 is on PACK-1 (added above). */
+    CU_ASSERT_EQUAL(depot_scanner_set_station(db.st, "scan-1", "PACK-2", "user:sue"), DEPOT_OK);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM scanners c JOIN stations t ON t.id = c.station_id"
+                          " WHERE c.name = 'scan-1' AND t.name = 'PACK-2'"), 1);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM audit WHERE action = 'scanner.pair'"
+                          " AND actor = 'user:sue' AND entity = 'scanner:scan-1'"
+                          " AND detail = '{\"from\":\"PACK-1\",\"station\":\"PACK-2\"}'"), 1);
+    /* Where it already is: nothing written. */
+    CU_ASSERT_EQUAL(depot_scanner_set_station(db.st, "scan-1", "PACK-2", "test"), DEPOT_OK);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM audit WHERE action = 'scanner.pair'"), 1);
+    CU_ASSERT_EQUAL(depot_scanner_set_station(db.st, "scan-1", "PACK-9", "test"),
+                    DEPOT_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(depot_store_errmsg(db.st), "station named PACK-9"));
+    CU_ASSERT_EQUAL(depot_scanner_set_station(db.st, "nope", "PACK-1", "test"),
+                    DEPOT_E_NOT_FOUND);
+    CU_ASSERT_PTR_NOT_NULL(strstr(depot_store_errmsg(db.st), "scanner named nope"));
+    CU_ASSERT_EQUAL(depot_scanner_set_station(db.st, "scan-1", "", "test"), DEPOT_E_INVALID);
+    CU_ASSERT_EQUAL(depot_scanner_set_station(db.st, NULL, "PACK-1", "test"), DEPOT_E_INVALID);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM scanners c JOIN stations t ON t.id = c.station_id"
+                          " WHERE c.name = 'scan-1' AND t.name = 'PACK-2'"), 1);
+}
+
 int main(void)
 {
     static const struct test_case cases[] = {
         {"stations", TEST_stations},
         {"scanner_fields_checked", TEST_scanner_fields_checked},
         {"scanners_added_and_listed", TEST_scanners_added_and_listed},
+        {"scanner_moved_to_another_station", TEST_scanner_moved_to_another_station},
         {0},
     };
     if (test_db_open(&db) != 0) {

@@ -1,5 +1,6 @@
 /* Unit tests of the sync worker's pure parts: OAuth 1.0a signatures against a published
  * vector, the backoff policy with Retry-After, and the circuit breaker's states. */
+#include <limits.h>
 #include <string.h>
 #include "sync_int.h"
 #include "testutil.h"
@@ -116,6 +117,25 @@ static void TEST_rate_limit_follows_shopify_bucket(void)
     CU_ASSERT_EQUAL(ch.throttled, 1);
 }
 
+static void TEST_rate_counts_calls_in_flight_and_the_bucket(void)
+{
+    struct sync_channel ch = {0};
+    CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 0), INT_MAX); /* nothing known: unmetered */
+    ch.wire_cost = 20;                                    /* two calls on the wire */
+    cJSON *ext = cJSON_Parse("{\"cost\":{\"throttleStatus\":{\"maximumAvailable\":40,"
+                             "\"currentlyAvailable\":30,\"restoreRate\":100}}}");
+    sync_rate_observe_shopify(&ch, ext, 10);
+    cJSON_Delete(ext);
+    /* 30 reported, 20 of it still to be taken by the calls in flight */
+    CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 10), 1);
+    CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 10.25), 3); /* +25 restored */
+    CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 20), 4);    /* capped at 40 */
+    CU_ASSERT_EQUAL(sync_rate_calls(&ch, 100, 10), 0);  /* bigger than the bucket: */
+    CU_ASSERT_EQUAL(sync_rate_calls(&ch, 100, 11), 1);  /* one, once it is full */
+    sync_rate_pause(&ch, 1, 11);
+    CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 11.5), 0);
+}
+
 int main(void)
 {
     static const struct test_case cases[] = {
@@ -126,6 +146,8 @@ int main(void)
         {"backoff honours Retry-After", TEST_backoff_honours_retry_after},
         {"breaker opens, probes and closes", TEST_breaker_opens_probes_and_closes},
         {"rate limit follows Shopify's bucket", TEST_rate_limit_follows_shopify_bucket},
+        {"rate counts calls in flight and the bucket",
+         TEST_rate_counts_calls_in_flight_and_the_bucket},
         {NULL, NULL},
     };
     return test_run("sync_policy", cases);

@@ -13,6 +13,7 @@ const SCREENS = [
   { id: 'pack', title: 'Packing', role: 'packer', load: () => import('./pack.js') },
   { id: 'inventory', title: 'Inventory', role: 'supervisor', load: () => import('./inventory.js') },
   { id: 'orders', title: 'Orders', role: 'supervisor', load: () => import('./orders.js') },
+  { id: 'returns', title: 'Returns', role: 'supervisor', load: () => import('./returns.js') },
   { id: 'sync', title: 'Sync', role: 'supervisor', load: () => import('./sync.js') },
   { id: 'devices', title: 'Devices', role: 'supervisor', load: () => import('./devices.js') },
   { id: 'users', title: 'Users & tokens', role: 'admin', load: () => import('./users.js') },

@@ -1,5 +1,6 @@
 // Orders (supervisor): filter by status and channel, open one to see why it needs
-// attention, its lines, reservations and shipments, and release or cancel it.
+// attention, its lines, reservations, shipments and events (its audit history), and
+// release or cancel it.
 
 import { api } from './api.js';
 import { h, fill, field, table, when } from './dom.js';
@@ -37,8 +38,11 @@ export async function mount(main, ctx) {
   }
 
   async function show(id) {
-    let o;
-    try { o = await api('GET', `/api/v1/pack/orders/ORDER-${id}`); } catch (e) { ctx.showBanner(ctx.errorText(e)); return; }
+    let o, events;
+    try {
+      [o, events] = await Promise.all([api('GET', `/api/v1/pack/orders/ORDER-${id}`),
+                                       api('GET', `/api/v1/orders/${id}/events`)]);
+    } catch (e) { ctx.showBanner(ctx.errorText(e)); return; }
     const live = o.status === 'open' || o.status === 'reserved' || o.status === 'needs_attention';
     fill(detail,
       h('h2', { id: 'ord-title', tabindex: '-1' }, `Order ${o.number || '#' + o.id} — ${o.status}`),
@@ -61,6 +65,11 @@ export async function mount(main, ctx) {
         { title: 'Tracking', get: s => s.tracking_number || '' }, { title: 'Status', get: s => s.status },
         { title: 'Created', get: s => when(s.created_at) },
       ], o.shipments, 'No shipments.'),
+      table('Events', [
+        { title: 'When', get: ev => when(ev.at) }, { title: 'What', get: ev => ev.action },
+        { title: 'Who', get: ev => ev.actor },
+        { title: 'Details', get: ev => Object.entries(ev.detail || {}).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ') },
+      ], events.items, 'No events recorded.'),
       h('div', { class: 'actions' },
         o.status === 'reserved' ? h('button', { type: 'button', onclick: () => act(o, 'release') }, 'Release reservation') : null,
         live ? h('button', { type: 'button', class: 'danger', onclick: () => {

@@ -1,7 +1,8 @@
 // The packing station: pick the station, scan an order, scan its items (each good unit
 // ticks off with a beep; a wrong, extra or unknown scan gives a loud error and a red
 // message, and changes nothing), PACK -> optional weight and box -> the server checks
-// the counts, ships the order and queues the label on the station's printer; reprint.
+// the counts, ships the order and queues the label on the station's printer; reprint, and
+// void (supervisor).
 // Scans come from the keyboard-wedge input (POST /api/v1/scans) and from serial
 // scanners over the WebSocket ("scan" events for this station).
 
@@ -24,6 +25,7 @@ export async function mount(main, ctx) {
   };
   const offs = [];
   const ui = {};
+  const supervisor = ctx.session.role === 'supervisor' || ctx.session.role === 'admin';
 
   // ---- Station choice -------------------------------------------------------------
   async function chooseStation() {
@@ -105,6 +107,7 @@ export async function mount(main, ctx) {
     ui.pack.disabled = !complete() || shipped || state.busy;
     ui.clear.disabled = !o;
     ui.reprint.hidden = !state.lastShipment;
+    ui.void.hidden = !state.lastShipment || !supervisor;
   }
 
   // Counts lines per SKU again from scratch when a new order is loaded.
@@ -238,6 +241,26 @@ export async function mount(main, ctx) {
     ui.scan.focus();
   }
 
+  // Supervisor: void the label just printed; the goods stay reserved for the order, which
+  // is then packed again. Our own labels are voided at once, a carrier's label through
+  // the carrier (the order comes back when the carrier has confirmed).
+  async function voidLabel() {
+    const sid = state.lastShipment;
+    if (!sid || !confirm(`Void the label of shipment ${sid}? The order will be packed again.`)) return;
+    const ship = ((state.order && state.order.shipments) || []).find(x => x.id === sid);
+    try {
+      if (ship && ship.carrier !== 'manual') {
+        await api('POST', `/api/v1/shipments/${sid}/void-label`, null, { then: 'release' });
+        say('ok', `Void of shipment ${sid} requested from ${ship.carrier}; the order comes back to be packed once they confirm.`);
+      } else {
+        const r = await api('POST', `/api/v1/shipments/${sid}/void`, null, { then: 'release' });
+        setOrder(r.order);
+        say('ok', `Label of shipment ${sid} voided. Order ${orderName(r.order)} is ${r.order.status}: scan its items to pack it again.`);
+      }
+    } catch (e) { bad(`Void failed: ${ctx.errorText(e)}`); }
+    ui.scan.focus();
+  }
+
   function clearOrder() {
     setOrder(null);
     say('info', 'Cleared. Scan an order or tote label.');
@@ -274,6 +297,7 @@ export async function mount(main, ctx) {
     ui.pack = h('button', { type: 'button', class: 'big primary', id: 'pack-button', onclick: startPack }, 'PACK');
     ui.clear = h('button', { type: 'button', class: 'big', id: 'clear-button', onclick: clearOrder }, 'Clear order');
     ui.reprint = h('button', { type: 'button', class: 'big', id: 'reprint-button', onclick: reprint }, 'Reprint label');
+    ui.void = h('button', { type: 'button', class: 'big danger', id: 'void-button', onclick: voidLabel }, 'Void label');
     ui.printerState = h('span', { class: 'device', id: 'printer-state' });
     ui.scannerState = h('span', { class: 'device', id: 'scanner-state' });
     fill(main,
@@ -283,7 +307,7 @@ export async function mount(main, ctx) {
         ui.printerState, ui.scannerState,
         h('button', { type: 'button', class: 'quiet', onclick: () => { setOrder(null); chooseStation(); } }, 'Change station')),
       ui.result, scan.wrap, ui.order,
-      h('div', { class: 'actions' }, ui.pack, ui.clear, ui.reprint), ui.confirm);
+      h('div', { class: 'actions' }, ui.pack, ui.clear, ui.reprint, ui.void), ui.confirm);
     offs.push(attachWedge(ui.scan, wedgeScan));
     renderOrder();
     refreshDevices();

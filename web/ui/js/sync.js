@@ -1,5 +1,6 @@
-// Sync (supervisor): channel connections and their circuit breakers from the sync
-// worker, outbox and inbox counts, and dead letters with their error and Retry.
+// Sync (supervisor): channel and carrier connections with their circuit breakers (an
+// open one reads "Service temporarily unavailable"), outbox and inbox counts, and dead
+// letters with their error and Retry.
 
 import { api } from './api.js';
 import { h, fill, table, when } from './dom.js';
@@ -21,15 +22,16 @@ export async function mount(main, ctx) {
   const dead = h('section', { id: 'dead-letters', 'aria-labelledby': 'dead-title' });
   const inbox = h('section', { id: 'inbox-problems' });
 
-  function showStatus(s) {
+  function showStatus(s, carriers) {
     const breakers = s.breakers || [];
     fill(status, h('h2', { id: 'sync-conn' }, 'Connections'),
       h('p', {}, s.running ? 'Sync worker running.' : 'Sync worker stopped.'),
       table('Channels', [
         { title: 'Channel', get: c => `${c.name} (${c.kind})` },
         { title: 'State', get: c => {
-          const open = breakers.find(b => b.channel_id === c.id && b.state === 'open');
-          return open ? h('span', { class: 'state-bad' }, BREAKER_TEXT.open)
+          const mine = breakers.filter(b => b.channel_id === c.id && b.state !== 'closed');
+          const open = mine.find(b => b.state === 'open') || mine[0];
+          return open ? h('span', { class: 'state-bad' }, BREAKER_TEXT[open.state] || open.state)
             : c.paused_for_ms > 0 ? h('span', { class: 'state-bad' }, `Rate limited, paused ${Math.ceil(c.paused_for_ms / 1000)} s`)
               : h('span', { class: 'state-good' }, 'OK');
         } },
@@ -41,7 +43,16 @@ export async function mount(main, ctx) {
         { title: 'Channel', get: b => b.channel_id }, { title: 'Endpoint', get: b => b.endpoint },
         { title: 'State', get: b => h('span', { class: b.state === 'closed' ? 'state-good' : 'state-bad' }, BREAKER_TEXT[b.state] || b.state) },
         { title: 'Failures in a row', get: b => b.consecutive_failures },
-      ], breakers) : null);
+      ], breakers) : null,
+      table('Carriers', [
+        { title: 'Carrier', get: c => `${c.name} (${c.kind})` },
+        { title: 'State', get: c => !c.enabled ? 'disabled'
+          : c.available ? h('span', { class: 'state-good' }, 'OK')
+            : h('span', { class: 'state-bad' }, c.message || BREAKER_TEXT.open) },
+        { title: 'Token', get: c => c.token && c.token.expires_at ? `valid until ${when(c.token.expires_at)}` : 'none yet' },
+        { title: 'Labels', get: c => c.breaker ? c.breaker.labels : '' },
+        { title: 'Failures in a row', get: c => c.breaker ? c.breaker.consecutive_failures : '' },
+      ], carriers, 'No carriers connected.'));
   }
 
   // Outbox counts come with the sync status; the inbox is counted a page at a time.
@@ -85,8 +96,8 @@ export async function mount(main, ctx) {
 
   async function refresh() {
     try {
-      const s = await api('GET', '/api/v1/sync/status');
-      showStatus(s);
+      const [s, c] = await Promise.all([api('GET', '/api/v1/sync/status'), api('GET', '/api/v1/carriers')]);
+      showStatus(s, c.items || []);
       await Promise.all([loadCounts(s), loadDead()]);
     } catch (e) { ctx.showBanner(ctx.errorText(e)); }
   }

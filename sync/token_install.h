@@ -1,0 +1,32 @@
+/* The first step of a Shopify OAuth install, shared by the admin API (web/oauth_shopify.c)
+ * and `depotctl app install`: the shop domain check and the authorize URL with the app's
+ * client id, scopes, redirect URI and a fresh single-use `state` nonce. The callback
+ * (web/oauth_shopify.c) consumes the nonce, whoever issued it. */
+#ifndef DEPOT_SYNC_TOKEN_INSTALL_H
+#define DEPOT_SYNC_TOKEN_INSTALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "store.h"
+
+#define SHOPIFY_SHOP_MAX 100
+#define SHOPIFY_STATE_TTL_S 600 /* seconds an authorize URL's state stays valid */
+
+/* 1 if in matches ^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$ (at most SHOPIFY_SHOP_MAX
+ * bytes), lower-cased into out; else 0. */
+int shopify_shop_valid(const char *in, char out[SHOPIFY_SHOP_MAX + 1]);
+
+/* Validates shop_in (copied lower-cased into shop), creates the state nonce bound to
+ * {"shop","api_base"} for SHOPIFY_STATE_TTL_S seconds, and writes
+ * https://{shop}/admin/oauth/authorize?client_id&scope&redirect_uri&state into url (on
+ * api_base instead of the shop when given, for test servers). Returns DEPOT_OK;
+ * DEPOT_E_INVALID for a bad shop, api base or redirect URI, DEPOT_E_NOT_FOUND when the
+ * app is not configured (`depotctl app set shopify`), others from the store; err says
+ * why, never with a secret. */
+depot_err shopify_install_start(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
+                                const char *shop_in, const char *api_base,
+                                const char *redirect_uri, const char *actor, char *url,
+                                size_t cap, char shop[SHOPIFY_SHOP_MAX + 1], char *err,
+                                size_t errlen);
+
+#endif
