@@ -98,6 +98,22 @@ int ctl__open(struct ctl *c, int readonly, depot_store **st);
  * running from a checkout). Returns CTL_EXIT_OK, or CTL_EXIT_FAIL after printing why. */
 int ctl__master_key(struct ctl *c, uint8_t key[DEPOT_MASTER_KEY_LEN]);
 
+/* ---- Outside accounts (ctl_accounts.c) -------------------------------------------- */
+
+#define CTL_SECRET_LINE_MAX 4096
+/* Allocates *buf (n lines) and replaces every "-" among vals[0..n) with the next line of
+ * stdin (without its line end) read into (*buf)[i]; order names the options' order for
+ * the error. Returns CTL_EXIT_OK, or CTL_EXIT_FAIL after printing why. Either way the
+ * caller ends with ctl__wipe_secrets(*buf, n), which zeroes and frees it (NULL is fine). */
+int ctl__read_secrets(struct ctl *c, const char **vals, int n, const char *order,
+                      char (**buf)[CTL_SECRET_LINE_MAX]);
+void ctl__wipe_secrets(char (*buf)[CTL_SECRET_LINE_MAX], int n);
+/* A list command without options: opens the store read-only and gets *doc from list.
+ * With --json prints and frees it, returning the exit status; without, returns CTL_GO
+ * and the caller prints *doc as a table and frees it. Failures return their status. */
+int ctl__account_list(struct ctl *c, int argc, char **argv,
+                      depot_err (*list)(depot_store *st, cJSON **doc), cJSON **doc);
+
 /* ---- Commands --------------------------------------------------------------------- */
 
 int ctl__db_init(struct ctl *c, int argc, char **argv);

@@ -12,33 +12,7 @@
 #include "token_install.h"
 #include "token_service.h"
 
-#define SECRET_LINE_MAX 4096
-
-/* Replaces every "-" among vals[0..n) with the next line of stdin into buf[i]. */
-static int read_stdin_secrets(const char **vals, int n, char (*buf)[SECRET_LINE_MAX],
-                              const char **err)
-{
-    for (int i = 0; i < n; i++) {
-        if (!vals[i] || strcmp(vals[i], "-") != 0)
-            continue;
-        if (!fgets(buf[i], SECRET_LINE_MAX, stdin)) {
-            *err = "a secret given as '-' is missing on stdin (one line each, in the order "
-                   "of the options' help)";
-            return -1;
-        }
-        size_t len = strlen(buf[i]);
-        if (len > 0 && buf[i][len - 1] == '\n')
-            buf[i][--len] = '\0';
-        else if (len == SECRET_LINE_MAX - 1) {
-            *err = "a secret on stdin is too long";
-            return -1;
-        }
-        if (len > 0 && buf[i][len - 1] == '\r')
-            buf[i][--len] = '\0';
-        vals[i] = buf[i];
-    }
-    return 0;
-}
+#define SECRETS_ORDER "of the options' help"
 
 enum { SEC_ID, SEC_SECRET, SEC_USER, SEC_PASSWORD, SEC_COUNT };
 
@@ -57,8 +31,8 @@ int ctl__carrier_add(struct ctl *c, int argc, char **argv)
         {0},
     };
     struct depot_carrier_in in = {0};
-    const char *sec[SEC_COUNT] = {0}, *err;
-    char (*buf)[SECRET_LINE_MAX] = NULL;
+    const char *sec[SEC_COUNT] = {0};
+    char (*buf)[CTL_SECRET_LINE_MAX] = NULL;
     uint8_t key[DEPOT_MASTER_KEY_LEN];
     depot_store *st = NULL;
     int64_t id = 0;
@@ -90,12 +64,8 @@ int ctl__carrier_add(struct ctl *c, int argc, char **argv)
                                      : sec[SEC_USER] || sec[SEC_PASSWORD])
         return ctl__usage_error(c, "--username and --password are for dhl (Parcel DE "
                                    "password grant), where both are required");
-    if (!(buf = calloc(SEC_COUNT, sizeof *buf)))
-        return ctl__fail(c, DEPOT_E_NOMEM, "out of memory");
-    if (read_stdin_secrets(sec, SEC_COUNT, buf, &err) != 0) {
-        rc = ctl__fail(c, DEPOT_E_INVALID, "%s", err);
+    if ((rc = ctl__read_secrets(c, sec, SEC_COUNT, SECRETS_ORDER, &buf)) != CTL_EXIT_OK)
         goto out;
-    }
     in.client_id = sec[SEC_ID];
     in.client_secret = sec[SEC_SECRET];
     in.username = sec[SEC_USER];
@@ -121,30 +91,16 @@ int ctl__carrier_add(struct ctl *c, int argc, char **argv)
 out:
     depot_store_close(st);
     explicit_bzero(key, sizeof key);
-    if (buf)
-        explicit_bzero(buf, SEC_COUNT * sizeof *buf);
-    free(buf);
+    ctl__wipe_secrets(buf, SEC_COUNT);
     return rc;
 }
 
 int ctl__carrier_list(struct ctl *c, int argc, char **argv)
 {
-    depot_store *st;
     cJSON *doc, *it;
-    int rc = ctl__plain_args(c, argc, argv, 0);
+    int rc = ctl__account_list(c, argc, argv, depot_carrier_list_json, &doc);
     if (rc != CTL_GO)
         return rc;
-    if ((rc = ctl__open(c, 1, &st)) != CTL_EXIT_OK)
-        return rc;
-    depot_err e = depot_carrier_list_json(st, &doc);
-    if (e != DEPOT_OK) {
-        rc = ctl__store_fail(c, st, e);
-        depot_store_close(st);
-        return rc;
-    }
-    depot_store_close(st);
-    if (c->json)
-        return ctl__done(c, doc, "%s", "");
     printf("%-4s %-6s %-20s %-12s %s\n", "ID", "KIND", "NAME", "ACCOUNT", "API BASE");
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
         const char *base = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "api_base"));
@@ -159,18 +115,23 @@ int ctl__carrier_list(struct ctl *c, int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
-/* Opens the store and the named carrier for a command that talks to it. */
-static int open_carrier(struct ctl *c, const char *name, uint8_t key[DEPOT_MASTER_KEY_LEN],
-                        depot_store **st, struct depot_carrier *cr)
+/* For a command that talks to the carrier named by its first of n positional arguments:
+ * the common options, the master key, the store and the carrier. Returns CTL_GO to go on
+ * (*st to be closed), else the exit status. */
+static int open_carrier(struct ctl *c, int argc, char **argv, int n,
+                        uint8_t key[DEPOT_MASTER_KEY_LEN], depot_store **st,
+                        struct depot_carrier *cr)
 {
-    int rc;
+    int rc = ctl__plain_args(c, argc, argv, n);
     *st = NULL;
+    if (rc != CTL_GO)
+        return rc;
     if ((rc = ctl__master_key(c, key)) != CTL_EXIT_OK || (rc = ctl__open(c, 0, st)) != CTL_EXIT_OK)
         return rc;
-    depot_err e = depot_carrier_find(*st, name, cr);
+    depot_err e = depot_carrier_find(*st, argv[optind], cr);
     if (e != DEPOT_OK)
         return ctl__store_fail(c, *st, e);
-    return CTL_EXIT_OK;
+    return CTL_GO;
 }
 
 int ctl__carrier_test(struct ctl *c, int argc, char **argv)
@@ -181,10 +142,8 @@ int ctl__carrier_test(struct ctl *c, int argc, char **argv)
     depot_store *st = NULL;
     char *token = NULL;
     int64_t expires_at = 0;
-    int rc = ctl__plain_args(c, argc, argv, 1);
+    int rc = open_carrier(c, argc, argv, 1, key, &st, &cr);
     if (rc != CTL_GO)
-        return rc;
-    if ((rc = open_carrier(c, argv[optind], key, &st, &cr)) != CTL_EXIT_OK)
         goto out;
     snprintf(owner, sizeof owner, "carrier:%lld", (long long)cr.id);
     struct token_service_ctx cx = {.st = st, .key = key, .actor = c->actor};
@@ -209,9 +168,42 @@ int ctl__carrier_test(struct ctl *c, int argc, char **argv)
     rc = ctl__done(c, doc, "carrier %s: token OK, expires %s", cr.name,
                    expires_at ? when : "never");
 out:
-    if (token)
-        explicit_bzero(token, strlen(token));
-    free(token);
+    token_secret_free(token);
+    depot_store_close(st);
+    explicit_bzero(key, sizeof key);
+    return rc;
+}
+
+/* carrier track|void NAME TRACKING: asks the carrier about the label now, or voids it. */
+static int track_or_void(struct ctl *c, int argc, char **argv, int voiding)
+{
+    uint8_t key[DEPOT_MASTER_KEY_LEN];
+    struct depot_carrier cr;
+    struct carrier_track tr;
+    depot_store *st = NULL;
+    int rc = open_carrier(c, argc, argv, 2, key, &st, &cr);
+    if (rc != CTL_GO)
+        goto out;
+    const char *number = argv[optind + 1];
+    struct carrier_ctx cx;
+    carrier_ctx_init(&cx, st, key, &cr, c->actor);
+    depot_err e = voiding ? carrier_cancel(&cx, number) : carrier_track(&cx, number, &tr);
+    if (e != DEPOT_OK) {
+        rc = ctl__fail(c, e, "carrier %s: %s", cr.name, cx.error);
+        goto out;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "carrier", cr.name);
+    cJSON_AddStringToObject(doc, "tracking_number", number);
+    if (voiding) {
+        cJSON_AddBoolToObject(doc, "voided", 1);
+        rc = ctl__done(c, doc, "%s %s: voided", cr.name, number);
+    } else {
+        cJSON_AddStringToObject(doc, "status", tr.status);
+        cJSON_AddStringToObject(doc, "description", tr.description);
+        rc = ctl__done(c, doc, "%s %s: %s (%s)", cr.name, number, tr.status, tr.description);
+    }
+out:
     depot_store_close(st);
     explicit_bzero(key, sizeof key);
     return rc;
@@ -219,61 +211,25 @@ out:
 
 int ctl__carrier_track(struct ctl *c, int argc, char **argv)
 {
-    uint8_t key[DEPOT_MASTER_KEY_LEN];
-    struct depot_carrier cr;
-    struct carrier_track tr;
-    depot_store *st = NULL;
-    int rc = ctl__plain_args(c, argc, argv, 2);
-    if (rc != CTL_GO)
-        return rc;
-    if ((rc = open_carrier(c, argv[optind], key, &st, &cr)) != CTL_EXIT_OK)
-        goto out;
-    struct carrier_ctx cx;
-    carrier_ctx_init(&cx, st, key, &cr, c->actor);
-    depot_err e = carrier_track(&cx, argv[optind + 1], &tr);
-    if (e != DEPOT_OK) {
-        rc = ctl__fail(c, e, "carrier %s: %s", cr.name, cx.error);
-        goto out;
-    }
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "carrier", cr.name);
-    cJSON_AddStringToObject(doc, "tracking_number", argv[optind + 1]);
-    cJSON_AddStringToObject(doc, "status", tr.status);
-    cJSON_AddStringToObject(doc, "description", tr.description);
-    rc = ctl__done(c, doc, "%s %s: %s (%s)", cr.name, argv[optind + 1], tr.status,
-                   tr.description);
-out:
-    depot_store_close(st);
-    explicit_bzero(key, sizeof key);
-    return rc;
+    return track_or_void(c, argc, argv, 0);
 }
 
 int ctl__carrier_void(struct ctl *c, int argc, char **argv)
 {
-    uint8_t key[DEPOT_MASTER_KEY_LEN];
-    struct depot_carrier cr;
-    depot_store *st = NULL;
-    int rc = ctl__plain_args(c, argc, argv, 2);
-    if (rc != CTL_GO)
-        return rc;
-    if ((rc = open_carrier(c, argv[optind], key, &st, &cr)) != CTL_EXIT_OK)
-        goto out;
-    struct carrier_ctx cx;
-    carrier_ctx_init(&cx, st, key, &cr, c->actor);
-    depot_err e = carrier_cancel(&cx, argv[optind + 1]);
-    if (e != DEPOT_OK) {
-        rc = ctl__fail(c, e, "carrier %s: %s", cr.name, cx.error);
-        goto out;
-    }
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "carrier", cr.name);
-    cJSON_AddStringToObject(doc, "tracking_number", argv[optind + 1]);
-    cJSON_AddBoolToObject(doc, "voided", 1);
-    rc = ctl__done(c, doc, "%s %s: voided", cr.name, argv[optind + 1]);
-out:
-    depot_store_close(st);
-    explicit_bzero(key, sizeof key);
-    return rc;
+    return track_or_void(c, argc, argv, 1);
+}
+
+/* After an app command's options (o, ctl__getopt's last answer): its one positional
+ * argument, the platform, which must be shopify. Returns CTL_GO, else the exit status. */
+static int app_platform(struct ctl *c, int argc, char **argv, int o)
+{
+    if (o < 0)
+        return ctl__opts_exit(o);
+    if (ctl__positional(c, argc, argv, 1) != 0)
+        return CTL_EXIT_USAGE;
+    if (strcmp(argv[optind], "shopify") != 0)
+        return ctl__usage_error(c, "app platform must be shopify, not '%s'", argv[optind]);
+    return CTL_GO;
 }
 
 int ctl__app_set(struct ctl *c, int argc, char **argv)
@@ -284,8 +240,8 @@ int ctl__app_set(struct ctl *c, int argc, char **argv)
         {"scopes", required_argument, NULL, 'S'},
         {0},
     };
-    const char *sec[2] = {0}, *scopes = NULL, *err;
-    char (*buf)[SECRET_LINE_MAX] = NULL;
+    const char *sec[2] = {0}, *scopes = NULL;
+    char (*buf)[CTL_SECRET_LINE_MAX] = NULL;
     uint8_t key[DEPOT_MASTER_KEY_LEN];
     depot_store *st = NULL;
     int o, rc;
@@ -296,21 +252,13 @@ int ctl__app_set(struct ctl *c, int argc, char **argv)
         case 'S': scopes = optarg; break;
         }
     }
-    if (o < 0)
-        return ctl__opts_exit(o);
-    if (ctl__positional(c, argc, argv, 1) != 0)
-        return CTL_EXIT_USAGE;
-    if (strcmp(argv[optind], "shopify") != 0)
-        return ctl__usage_error(c, "app platform must be shopify, not '%s'", argv[optind]);
+    if ((rc = app_platform(c, argc, argv, o)) != CTL_GO)
+        return rc;
     if (!sec[0] || !sec[1] || !scopes)
         return ctl__usage_error(c, "app set shopify takes --client-id, --client-secret and "
                                    "--scopes");
-    if (!(buf = calloc(2, sizeof *buf)))
-        return ctl__fail(c, DEPOT_E_NOMEM, "out of memory");
-    if (read_stdin_secrets(sec, 2, buf, &err) != 0) {
-        rc = ctl__fail(c, DEPOT_E_INVALID, "%s", err);
+    if ((rc = ctl__read_secrets(c, sec, 2, SECRETS_ORDER, &buf)) != CTL_EXIT_OK)
         goto out;
-    }
     if ((rc = ctl__master_key(c, key)) != CTL_EXIT_OK ||
         (rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
         goto out;
@@ -326,9 +274,7 @@ int ctl__app_set(struct ctl *c, int argc, char **argv)
 out:
     depot_store_close(st);
     explicit_bzero(key, sizeof key);
-    if (buf)
-        explicit_bzero(buf, 2 * sizeof *buf);
-    free(buf);
+    ctl__wipe_secrets(buf, 2);
     return rc;
 }
 
@@ -352,12 +298,8 @@ int ctl__app_install(struct ctl *c, int argc, char **argv)
         case 'b': api_base = optarg; break;
         }
     }
-    if (o < 0)
-        return ctl__opts_exit(o);
-    if (ctl__positional(c, argc, argv, 1) != 0)
-        return CTL_EXIT_USAGE;
-    if (strcmp(argv[optind], "shopify") != 0)
-        return ctl__usage_error(c, "app platform must be shopify, not '%s'", argv[optind]);
+    if ((rc = app_platform(c, argc, argv, o)) != CTL_GO)
+        return rc;
     if (!shop_in || !redirect)
         return ctl__usage_error(c, "app install shopify takes --shop and --redirect-uri");
     if ((rc = ctl__master_key(c, key)) != CTL_EXIT_OK ||

@@ -7,37 +7,9 @@
 #include "channel_sync.h"
 #include "ctl.h"
 
-#define SECRET_LINE_MAX 4096
-
 /* The credential options in the order their "-" values are read from stdin. */
 enum { CRED_TOKEN, CRED_KEY, CRED_SECRET, CRED_WEBHOOK, CRED_COUNT };
-
-/* Replaces every "-" credential with the next line of stdin (without its newline) into
- * buf[i]. Returns 0, or -1 with *err set. */
-static int read_stdin_secrets(const char *vals[CRED_COUNT],
-                              char buf[CRED_COUNT][SECRET_LINE_MAX], const char **err)
-{
-    for (int i = 0; i < CRED_COUNT; i++) {
-        if (!vals[i] || strcmp(vals[i], "-") != 0)
-            continue;
-        if (!fgets(buf[i], SECRET_LINE_MAX, stdin)) {
-            *err = "a secret given as '-' is missing on stdin (one line each, in the order "
-                   "--token, --key, --secret, --webhook-secret)";
-            return -1;
-        }
-        size_t n = strlen(buf[i]);
-        if (n > 0 && buf[i][n - 1] == '\n')
-            buf[i][--n] = '\0';
-        else if (n == SECRET_LINE_MAX - 1) {
-            *err = "a secret on stdin is too long";
-            return -1;
-        }
-        if (n > 0 && buf[i][n - 1] == '\r')
-            buf[i][--n] = '\0';
-        vals[i] = buf[i];
-    }
-    return 0;
-}
+#define CRED_ORDER "--token, --key, --secret, --webhook-secret"
 
 int ctl__channel_add(struct ctl *c, int argc, char **argv)
 {
@@ -53,11 +25,11 @@ int ctl__channel_add(struct ctl *c, int argc, char **argv)
         {"webhook-url", required_argument, NULL, 'u'},
         {0},
     };
-    const char *shop = NULL, *store = NULL, *api_base = NULL, *api_version = NULL, *err;
+    const char *shop = NULL, *store = NULL, *api_base = NULL, *api_version = NULL;
     const char *webhook_url = NULL;
     int queued = 0;
     const char *cred[CRED_COUNT] = {0};
-    char (*buf)[SECRET_LINE_MAX] = NULL;
+    char (*buf)[CTL_SECRET_LINE_MAX] = NULL;
     uint8_t key[DEPOT_MASTER_KEY_LEN];
     int64_t id = 0;
     depot_store *st = NULL;
@@ -92,12 +64,8 @@ int ctl__channel_add(struct ctl *c, int argc, char **argv)
     if (webhook_url && !depot_webhook_url_valid(webhook_url))
         return ctl__usage_error(c, "the webhook URL must be an http:// or https:// URL of at "
                                    "most %d characters", DEPOT_WEBHOOK_URL_MAX);
-    if (!(buf = calloc(CRED_COUNT, sizeof *buf)))
-        return ctl__fail(c, DEPOT_E_NOMEM, "out of memory");
-    if (read_stdin_secrets(cred, buf, &err) != 0) {
-        rc = ctl__fail(c, DEPOT_E_INVALID, "%s", err);
+    if ((rc = ctl__read_secrets(c, cred, CRED_COUNT, CRED_ORDER, &buf)) != CTL_EXIT_OK)
         goto out;
-    }
     if ((rc = ctl__master_key(c, key)) != CTL_EXIT_OK ||
         (rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
         goto out;
@@ -138,31 +106,16 @@ int ctl__channel_add(struct ctl *c, int argc, char **argv)
 out:
     depot_store_close(st);
     explicit_bzero(key, sizeof key);
-    if (buf)
-        explicit_bzero(buf, CRED_COUNT * sizeof *buf);
-    free(buf);
+    ctl__wipe_secrets(buf, CRED_COUNT);
     return rc;
 }
 
 int ctl__channel_list(struct ctl *c, int argc, char **argv)
 {
-    depot_store *st;
-    cJSON *doc;
-    int rc = ctl__plain_args(c, argc, argv, 0);
+    cJSON *doc, *ch;
+    int rc = ctl__account_list(c, argc, argv, depot_channel_list_json, &doc);
     if (rc != CTL_GO)
         return rc;
-    if ((rc = ctl__open(c, 1, &st)) != CTL_EXIT_OK)
-        return rc;
-    depot_err e = depot_channel_list_json(st, &doc);
-    if (e != DEPOT_OK) {
-        rc = ctl__store_fail(c, st, e);
-        depot_store_close(st);
-        return rc;
-    }
-    depot_store_close(st);
-    if (c->json)
-        return ctl__done(c, doc, "%s", "");
-    cJSON *ch;
     printf("%-4s %-12s %-40s %s\n", "ID", "KIND", "NAME", "API BASE");
     cJSON_ArrayForEach(ch, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
         const char *base = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "api_base"));

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include "carriers.h"
+#include "http_url.h"
 #include "store_int.h"
 
 #define CREDENTIAL_MAX 4096
@@ -16,24 +16,6 @@ static const char *const credential_fields[] = {
 static int valid_kind(const char *k)
 {
     return k && (strcmp(k, "fedex") == 0 || strcmp(k, "ups") == 0 || strcmp(k, "dhl") == 0);
-}
-
-/* An http(s) URL without user info or fragment (libcurl parses it). */
-static int valid_url(const char *in)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *extra = NULL;
-    int ok = 0;
-    if (u && in && strlen(in) <= DEPOT_CARRIER_URL_MAX &&
-        curl_url_set(u, CURLUPART_URL, in, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0))
-        ok = curl_url_get(u, CURLUPART_USER, &extra, 0) != CURLUE_OK &&
-             curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) != CURLUE_OK;
-    curl_free(scheme);
-    curl_free(extra);
-    curl_url_cleanup(u);
-    return ok;
 }
 
 /* "v" and 1..8 digits: a pinned API version such as UPS's "v2409". */
@@ -99,9 +81,11 @@ static depot_err validate(depot_store *st, const struct depot_carrier_in *in, co
         !store__valid_code(in->account, DEPOT_CARRIER_ACCOUNT_MAX))
         return store__fail(st, DEPOT_E_INVALID, "account number must be 1..%d printable "
                            "characters", DEPOT_CARRIER_ACCOUNT_MAX);
-    if (in->api_base && in->api_base[0] && !valid_url(in->api_base))
+    if (in->api_base && in->api_base[0] &&
+        !depot_http_url_valid(in->api_base, DEPOT_CARRIER_URL_MAX))
         return store__fail(st, DEPOT_E_INVALID, "api base must be an http(s) URL");
-    if (in->token_url && in->token_url[0] && !valid_url(in->token_url))
+    if (in->token_url && in->token_url[0] &&
+        !depot_http_url_valid(in->token_url, DEPOT_CARRIER_URL_MAX))
         return store__fail(st, DEPOT_E_INVALID, "token url must be an http(s) URL");
     if ((why = bad_config(in->config_json)))
         return store__fail(st, DEPOT_E_INVALID, "%s", why);
@@ -234,14 +218,11 @@ depot_err depot_carrier_find(depot_store *st, const char *name, struct depot_car
 
 depot_err depot_carrier_get(depot_store *st, int64_t id, struct depot_carrier *out)
 {
-    char what[32];
     store__clear_error(st);
     sqlite3_stmt *s = store__stmt(st, "SELECT " CARRIER_COLUMNS " FROM carriers WHERE id = ?1");
     if (!s)
         return DEPOT_E_DB;
-    sqlite3_bind_int64(s, 1, id);
-    snprintf(what, sizeof what, "%lld", (long long)id);
-    return store__fetch_row(st, s, carrier_from_row, out, "carrier", what);
+    return store__fetch_id(st, s, id, carrier_from_row, out, "carrier");
 }
 
 depot_err depot_carrier_credential(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],

@@ -235,16 +235,13 @@ depot_err depot_channel_find(depot_store *st, const char *kind, const char *name
 
 depot_err depot_channel_get(depot_store *st, int64_t id, struct depot_channel *out)
 {
-    char what[32];
     store__clear_error(st);
     sqlite3_stmt *s = store__stmt(st,
         "SELECT id, kind, name, api_base, config ->> '$.api_version', enabled"
         "  FROM channels WHERE id = ?1");
     if (!s)
         return DEPOT_E_DB;
-    sqlite3_bind_int64(s, 1, id);
-    snprintf(what, sizeof what, "%lld", (long long)id);
-    return store__fetch_row(st, s, channel_from_row, out, "channel", what);
+    return store__fetch_id(st, s, id, channel_from_row, out, "channel");
 }
 
 depot_err depot_channel_credential(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
@@ -392,11 +389,7 @@ depot_err depot_channel_map_sku(depot_store *st, int64_t channel_id, const char 
         snprintf(entity, sizeof entity, "channel:%lld", (long long)channel_id);
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "sku", sku);
-        char *json = cJSON_PrintUnformatted(d);
-        cJSON_Delete(d);
-        e = json ? store__audit(st, actor, "channel.map_sku", entity, json)
-                 : store__fail(st, DEPOT_E_NOMEM, "out of memory");
-        cJSON_free(json);
+        e = store__audit_json(st, actor, "channel.map_sku", entity, d);
     }
     return store__end_tx(st, e);
 }
@@ -438,11 +431,7 @@ depot_err depot_channel_map_location(depot_store *st, int64_t channel_id,
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "location", location);
         cJSON_AddNumberToObject(d, "buffer", (double)buffer);
-        char *json = cJSON_PrintUnformatted(d);
-        cJSON_Delete(d);
-        e = json ? store__audit(st, actor, "channel.map_location", entity, json)
-                 : store__fail(st, DEPOT_E_NOMEM, "out of memory");
-        cJSON_free(json);
+        e = store__audit_json(st, actor, "channel.map_location", entity, d);
     }
     return store__end_tx(st, e);
 }

@@ -1,6 +1,7 @@
 /* Steps the store's files share around a statement's rows: reading one row into a
  * struct, copying a text column into a fixed-size field, finishing a JSON list read by
- * a step loop, and ending a write transaction with a commit or a rollback. */
+ * a step loop, auditing with a JSON detail, and ending a write transaction with a
+ * commit or a rollback. */
 #include <stdio.h>
 #include "store_int.h"
 
@@ -25,6 +26,15 @@ depot_err store__fetch_row(depot_store *st, sqlite3_stmt *s, store__row_fill fil
     return store__dberr(st, context);
 }
 
+depot_err store__fetch_id(depot_store *st, sqlite3_stmt *s, int64_t id, store__row_fill fill,
+                          void *out, const char *noun)
+{
+    char what[24];
+    sqlite3_bind_int64(s, 1, id);
+    snprintf(what, sizeof what, "%lld", (long long)id);
+    return store__fetch_row(st, s, fill, out, noun, what);
+}
+
 depot_err store__list_end(depot_store *st, sqlite3_stmt *s, int rc, cJSON *doc,
                           const cJSON *items, const char *context, cJSON **out)
 {
@@ -38,6 +48,17 @@ depot_err store__list_end(depot_store *st, sqlite3_stmt *s, int rc, cJSON *doc,
     }
     *out = doc;
     return DEPOT_OK;
+}
+
+depot_err store__audit_json(depot_store *st, const char *actor, const char *action,
+                           const char *entity, cJSON *detail)
+{
+    char *json = cJSON_PrintUnformatted(detail);
+    cJSON_Delete(detail);
+    depot_err e = json ? store__audit(st, actor, action, entity, json)
+                       : store__fail(st, DEPOT_E_NOMEM, "out of memory");
+    cJSON_free(json);
+    return e;
 }
 
 depot_err store__end_tx(depot_store *st, depot_err e)

@@ -202,18 +202,17 @@ static depot_err void_in_tx(depot_store *st, int64_t shipment_id, enum depot_voi
     cJSON_AddStringToObject(d, "then", then_names[then]);
     cJSON_AddStringToObject(d, "order_status", r->order_status);
     cJSON_AddBoolToObject(d, "channel_told", r->channel_told);
-    char *json = cJSON_PrintUnformatted(d);
-    cJSON_Delete(d);
     snprintf(entity, sizeof entity, "shipment:%lld", (long long)shipment_id);
-    e = json ? store__audit(st, actor, "shipment.voided", entity, json)
-             : store__fail(st, DEPOT_E_NOMEM, "out of memory");
-    cJSON_free(json);
-    return e;
+    return store__audit_json(st, actor, "shipment.voided", entity, d);
 }
 
-static int valid_then(enum depot_void_then then)
+/* Checks the user's choice for after a void and opens the transaction of a void step. */
+static depot_err begin_void(depot_store *st, enum depot_void_then then)
 {
-    return then == DEPOT_VOID_NONE || then == DEPOT_VOID_RELEASE || then == DEPOT_VOID_RESTOCK;
+    store__clear_error(st);
+    if (then != DEPOT_VOID_NONE && then != DEPOT_VOID_RELEASE && then != DEPOT_VOID_RESTOCK)
+        return store__fail(st, DEPOT_E_INVALID, "after a void: none, release or restock");
+    return store__begin(st);
 }
 
 depot_err depot_shipment_void_finish(depot_store *st, int64_t shipment_id,
@@ -221,10 +220,7 @@ depot_err depot_shipment_void_finish(depot_store *st, int64_t shipment_id,
                                      struct depot_void_result *out)
 {
     struct depot_void_result r;
-    store__clear_error(st);
-    if (!valid_then(then))
-        return store__fail(st, DEPOT_E_INVALID, "after a void: none, release or restock");
-    depot_err e = store__begin(st);
+    depot_err e = begin_void(st, then);
     if (e != DEPOT_OK)
         return e;
     e = store__end_tx(st, void_in_tx(st, shipment_id, then, actor, &r));
@@ -237,10 +233,7 @@ depot_err depot_void_request(depot_store *st, int64_t shipment_id, enum depot_vo
                              const char *actor, int64_t *outbox_id)
 {
     char key[48], aggregate[48], status[16] = "";
-    store__clear_error(st);
-    if (!valid_then(then))
-        return store__fail(st, DEPOT_E_INVALID, "after a void: none, release or restock");
-    depot_err e = store__begin(st);
+    depot_err e = begin_void(st, then);
     if (e != DEPOT_OK)
         return e;
     sqlite3_stmt *s = store__stmt(st,

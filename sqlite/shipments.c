@@ -28,12 +28,7 @@ static depot_err audit_shipment(depot_store *st, const char *actor, const char *
 {
     char entity[40];
     snprintf(entity, sizeof entity, "shipment:%lld", (long long)sid);
-    char *json = cJSON_PrintUnformatted(detail);
-    cJSON_Delete(detail);
-    depot_err e = json ? store__audit(st, actor, action, entity, json)
-                       : store__fail(st, DEPOT_E_NOMEM, "out of memory");
-    cJSON_free(json);
-    return e;
+    return store__audit_json(st, actor, action, entity, detail);
 }
 
 /* Within a transaction: the shipment's fulfillment (reserve.c's outbox row, key

@@ -136,18 +136,24 @@ cJSON *store__outbox_row(sqlite3_stmt *s);
 
 /* Row helpers (rows.c). copy_text copies a text column (NULL as "") into dst, cut to
  * cap. fetch_row steps s (bound by the caller) for one row, read by fill(s, out), and
- * resets it; no row is DEPOT_E_NOT_FOUND "unknown <noun> <what>". list_end finishes a
+ * resets it; no row is DEPOT_E_NOT_FOUND "unknown <noun> <what>"; fetch_id is fetch_row
+ * for a statement that takes only the row's id as ?1 (what is the id). list_end finishes a
  * list read by `while (items && (rc = sqlite3_step(s)) == SQLITE_ROW)`: it resets s, and
  * on SQLITE_DONE with items (doc's array) made gives doc to *out; else frees doc and
- * records out of memory or the database error (context names the list). end_tx ends a
- * write transaction: commits when e is DEPOT_OK, else (or when the commit fails) rolls
- * back; returns the outcome. */
+ * records out of memory or the database error (context names the list). audit_json is
+ * store__audit with detail printed as JSON (NULL detail: out of memory); it frees detail.
+ * end_tx ends a write transaction: commits when e is DEPOT_OK, else (or when the commit
+ * fails) rolls back; returns the outcome. */
 typedef void (*store__row_fill)(sqlite3_stmt *s, void *out);
 void store__copy_text(char *dst, size_t cap, const unsigned char *src);
 depot_err store__fetch_row(depot_store *st, sqlite3_stmt *s, store__row_fill fill, void *out,
                            const char *noun, const char *what);
+depot_err store__fetch_id(depot_store *st, sqlite3_stmt *s, int64_t id, store__row_fill fill,
+                          void *out, const char *noun);
 depot_err store__list_end(depot_store *st, sqlite3_stmt *s, int rc, cJSON *doc,
                           const cJSON *items, const char *context, cJSON **out);
+depot_err store__audit_json(depot_store *st, const char *actor, const char *action,
+                           const char *entity, cJSON *detail);
 depot_err store__end_tx(depot_store *st, depot_err e);
 
 /* Embedded migrations, generated at build time from sqlite/migrations/NNNN_*.sql. */

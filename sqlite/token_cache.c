@@ -32,6 +32,12 @@ static int secret_name(const char *owner, const char *what, char *out, size_t ca
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
+static int valid_owner(const char *owner)
+{
+    char name[64];
+    return secret_name(owner, "token", name, sizeof name) == 0;
+}
+
 static depot_err bad_owner(depot_store *st)
 {
     return store__fail(st, DEPOT_E_INVALID, "token owner must be carrier:<id> or channel:<id>");
@@ -103,33 +109,39 @@ depot_err depot_token_refresh_secret(depot_store *st, const uint8_t key[DEPOT_MA
     return e;
 }
 
-/* Within a transaction: makes sure the owner has a cache row. */
-static depot_err ensure_row(depot_store *st, const char *owner)
+/* Checks owner and opens a transaction in which it has a cache row; nothing stays open
+ * on failure. */
+static depot_err begin_with_row(depot_store *st, const char *owner)
 {
+    if (!valid_owner(owner))
+        return bad_owner(st);
+    depot_err e = store__begin(st);
+    if (e != DEPOT_OK)
+        return e;
     sqlite3_stmt *s = store__stmt(st,
         "INSERT INTO token_cache (owner, updated_at) VALUES (?1, ?2)"
         " ON CONFLICT (owner) DO NOTHING");
-    if (!s)
-        return DEPOT_E_DB;
-    sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, store__now());
-    return store__step_done(st, s);
+    if (!s) {
+        e = DEPOT_E_DB;
+    } else {
+        sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, store__now());
+        e = store__step_done(st, s);
+    }
+    if (e != DEPOT_OK)
+        store__rollback(st);
+    return e;
 }
 
 depot_err depot_token_lease(depot_store *st, const char *owner, int64_t now_ms,
                             int64_t lease_ms, int64_t margin_s, int *acquired)
 {
-    char name[64];
     depot_err e;
 
     *acquired = 0;
     store__clear_error(st);
-    if (secret_name(owner, "token", name, sizeof name) != 0)
-        return bad_owner(st);
-    if ((e = store__begin(st)) != DEPOT_OK)
+    if ((e = begin_with_row(st, owner)) != DEPOT_OK)
         return e;
-    if ((e = ensure_row(st, owner)) != DEPOT_OK)
-        return store__end_tx(st, e);
     /* Good enough: a token is cached (hash known) and does not expire within margin. */
     sqlite3_stmt *s = store__stmt(st,
         "UPDATE token_cache SET lease_until_ms = ?2, updated_at = ?3"
@@ -163,10 +175,9 @@ depot_err depot_token_store(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
     if (!token || !token[0])
         return store__fail(st, DEPOT_E_INVALID, "empty access token");
     store__sha256_hex(token, hash);
-    if ((e = store__begin(st)) != DEPOT_OK)
+    if ((e = begin_with_row(st, owner)) != DEPOT_OK)
         return e;
-    if ((e = ensure_row(st, owner)) != DEPOT_OK ||
-        (e = store__secret_write(st, key, name, (const uint8_t *)token, strlen(token),
+    if ((e = store__secret_write(st, key, name, (const uint8_t *)token, strlen(token),
                                  &replaced)) != DEPOT_OK)
         return store__end_tx(st, e);
     if (refresh_token && refresh_token[0] &&
@@ -194,16 +205,11 @@ depot_err depot_token_store(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
 depot_err depot_token_fail(depot_store *st, const char *owner, const char *reason,
                            int64_t now_ms, const char *actor)
 {
-    char name[64];
     depot_err e;
 
     store__clear_error(st);
-    if (secret_name(owner, "token", name, sizeof name) != 0)
-        return bad_owner(st);
-    if ((e = store__begin(st)) != DEPOT_OK)
+    if ((e = begin_with_row(st, owner)) != DEPOT_OK)
         return e;
-    if ((e = ensure_row(st, owner)) != DEPOT_OK)
-        return store__end_tx(st, e);
     sqlite3_stmt *s = store__stmt(st,
         "UPDATE token_cache SET lease_until_ms = 0, failed_at_ms = ?2,"
         " last_error = substr(?3, 1, 240), updated_at = ?4 WHERE owner = ?1");
@@ -216,20 +222,16 @@ depot_err depot_token_fail(depot_store *st, const char *owner, const char *reaso
     if ((e = store__step_done(st, s)) == DEPOT_OK) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "reason", reason ? reason : "unknown");
-        char *json = cJSON_PrintUnformatted(d);
-        cJSON_Delete(d);
-        e = json ? store__audit(st, actor, "TOKEN_FAILED", owner, json)
-                 : store__fail(st, DEPOT_E_NOMEM, "out of memory");
-        cJSON_free(json);
+        e = store__audit_json(st, actor, "TOKEN_FAILED", owner, d);
     }
     return store__end_tx(st, e);
 }
 
 depot_err depot_token_reject(depot_store *st, const char *owner, const char *token)
 {
-    char name[64], hash[65];
+    char hash[65];
     store__clear_error(st);
-    if (secret_name(owner, "token", name, sizeof name) != 0)
+    if (!valid_owner(owner))
         return bad_owner(st);
     if (!token)
         return store__fail(st, DEPOT_E_INVALID, "no token to reject");

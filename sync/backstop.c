@@ -100,6 +100,7 @@ void sync_backstop_scan(struct depot_sync *s, struct sync_channel *ch, double no
         return; /* the endpoint's circuit is open: try again when it is not */
     if (b->state == SYNC_BREAKER_HALF_OPEN)
         sync__breaker_event(s, b);
+    ch->next_pull_at = now + interval; /* also when it cannot start: no retry storm */
     struct sync_job *job = sync__job_new(ch, 1);
     if (!job || depot_backstop_cursor(s->st, ch->row.id, &job->since_ms) != DEPOT_OK) {
         sync_breaker_release(b);
@@ -107,7 +108,6 @@ void sync_backstop_scan(struct depot_sync *s, struct sync_channel *ch, double no
         return;
     }
     job->pull = 1;
-    ch->next_pull_at = now + interval;
     if (ops->pull_begin(job) != SYNC_SEND) {
         depot_log(DEPOT_LOG_WARN, "sync", "channel %lld: cannot start the backstop pull: %s",
                   (long long)ch->row.id, job->error);
@@ -201,9 +201,10 @@ out:
         if (ch)
             ch->pulled_orders += (uint64_t)fresh;
         pthread_mutex_unlock(&s->mu);
-        if (fresh > 0)
-            depot_log(DEPOT_LOG_INFO, "sync", "channel %lld: backstop pulled %d order "
-                      "update(s) the inbox did not have", (long long)channel_id, fresh);
+    }
+    if (e == DEPOT_OK && fresh > 0) {
+        depot_log(DEPOT_LOG_INFO, "sync", "channel %lld: backstop pulled %d order "
+                  "update(s) the inbox did not have", (long long)channel_id, fresh);
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "event", "backstop");
         cJSON_AddNumberToObject(ev, "channel_id", (double)channel_id);

@@ -211,8 +211,7 @@ depot_err carrier_call(struct carrier_ctx *cx, const char *method, const char *d
         /* The carrier refused a token we thought good (revoked, clock skew): drop it and
          * try once more with a fresh one. */
         token_service_reject(&tcx, cx->owner, token);
-        explicit_bzero(token, strlen(token));
-        free(token);
+        token_secret_free(token);
         token = NULL;
         cx->token_refreshes++;
     }
@@ -235,9 +234,7 @@ depot_err carrier_call(struct carrier_ctx *cx, const char *method, const char *d
                          method, path, r.status);
     }
 out:
-    if (token)
-        explicit_bzero(token, strlen(token));
-    free(token);
+    token_secret_free(token);
     free(text);
     http_result_free(&r);
     return e;

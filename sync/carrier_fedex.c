@@ -8,6 +8,13 @@
 
 #define FEDEX_BASE "https://apis.fedex.com"
 
+/* A FedEx call (bearer token, JSON body b, which it takes); *ans as carrier_call's. */
+static depot_err fedex_call(struct carrier_ctx *cx, const char *method, const char *path,
+                            cJSON *b, cJSON **ans)
+{
+    return carrier_call(cx, method, FEDEX_BASE, path, b, NULL, CARRIER_AUTH_BEARER, ans);
+}
+
 static cJSON *party(const struct carrier_address *a)
 {
     cJSON *p = cJSON_CreateObject();
@@ -76,8 +83,7 @@ static depot_err fedex_create(struct carrier_ctx *cx, const struct carrier_shipm
     cJSON_AddStringToObject(ref, "value", req->reference);
 
     cJSON *ans = NULL;
-    depot_err e = carrier_call(cx, "POST", FEDEX_BASE, "/ship/v1/shipments", b, NULL,
-                               CARRIER_AUTH_BEARER, &ans);
+    depot_err e = fedex_call(cx, "POST", "/ship/v1/shipments", b, &ans);
     if (e != DEPOT_OK)
         return e;
     const cJSON *ship = carrier_json_item(cJSON_GetObjectItemCaseSensitive(
@@ -120,8 +126,7 @@ static depot_err fedex_lookup(struct carrier_ctx *cx, const char *reference,
     cJSON_AddStringToObject(ri, "shipDateEnd", end);
     cJSON_AddBoolToObject(b, "includeDetailedScans", 0);
     cJSON *ans = NULL;
-    depot_err e = carrier_call(cx, "POST", FEDEX_BASE, "/track/v1/referencenumbers", b, NULL,
-                               CARRIER_AUTH_BEARER, &ans);
+    depot_err e = fedex_call(cx, "POST", "/track/v1/referencenumbers", b, &ans);
     if (e != DEPOT_OK)
         return e;
     const cJSON *res = carrier_json_item(cJSON_GetObjectItemCaseSensitive(
@@ -143,8 +148,7 @@ static depot_err fedex_cancel(struct carrier_ctx *cx, const char *tracking)
     cJSON_AddStringToObject(b, "trackingNumber", tracking);
     cJSON_AddStringToObject(b, "deletionControl", "DELETE_ALL_PACKAGES");
     cJSON *ans = NULL;
-    depot_err e = carrier_call(cx, "PUT", FEDEX_BASE, "/ship/v1/shipments/cancel", b, NULL,
-                               CARRIER_AUTH_BEARER, &ans);
+    depot_err e = fedex_call(cx, "PUT", "/ship/v1/shipments/cancel", b, &ans);
     if (e != DEPOT_OK)
         return e;
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(
@@ -182,8 +186,7 @@ static depot_err fedex_track(struct carrier_ctx *cx, const char *tracking,
     cJSON_AddStringToObject(cJSON_AddObjectToObject(one, "trackingNumberInfo"), "trackingNumber",
                             tracking);
     cJSON *ans = NULL;
-    depot_err e = carrier_call(cx, "POST", FEDEX_BASE, "/track/v1/trackingnumbers", b, NULL,
-                               CARRIER_AUTH_BEARER, &ans);
+    depot_err e = fedex_call(cx, "POST", "/track/v1/trackingnumbers", b, &ans);
     if (e != DEPOT_OK)
         return e;
     const cJSON *ctr = carrier_json_item(cJSON_GetObjectItemCaseSensitive(

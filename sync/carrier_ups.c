@@ -55,6 +55,20 @@ static void ups_version(const struct carrier_ctx *cx, char out[16])
     cJSON_Delete(cfg);
 }
 
+/* A bodiless UPS call on prefix + value escaped (value named what in the error), with
+ * fresh trans headers; *ans as carrier_call's. */
+static depot_err ups_call_on(struct carrier_ctx *cx, const char *method, const char *prefix,
+                             const char *value, const char *what, cJSON **ans)
+{
+    char path[256], esc[160], id[33];
+    const char *h[5];
+    if (carrier_escape(value, esc, sizeof esc) != 0)
+        return carrier_fail(cx, DEPOT_E_INVALID, "%s too long", what);
+    snprintf(path, sizeof path, "%s%s", prefix, esc);
+    trans_headers(h, id);
+    return carrier_call(cx, method, UPS_BASE, path, NULL, h, CARRIER_AUTH_BEARER, ans);
+}
+
 static depot_err ups_create(struct carrier_ctx *cx, const struct carrier_shipment_req *req,
                             struct carrier_label *out)
 {
@@ -135,14 +149,9 @@ static depot_err ups_create(struct carrier_ctx *cx, const struct carrier_shipmen
 static depot_err ups_lookup(struct carrier_ctx *cx, const char *reference,
                             char tracking[CARRIER_TRACKING_MAX + 1])
 {
-    char path[256], esc[160], id[33];
-    const char *h[5];
-    if (carrier_escape(reference, esc, sizeof esc) != 0)
-        return carrier_fail(cx, DEPOT_E_INVALID, "reference too long");
-    snprintf(path, sizeof path, "/api/track/v1/reference/details/%s", esc);
-    trans_headers(h, id);
     cJSON *ans = NULL;
-    depot_err e = carrier_call(cx, "GET", UPS_BASE, path, NULL, h, CARRIER_AUTH_BEARER, &ans);
+    depot_err e = ups_call_on(cx, "GET", "/api/track/v1/reference/details/", reference,
+                              "reference", &ans);
     if (e == DEPOT_E_NOT_FOUND)
         return carrier_fail(cx, e, "ups has no shipment with reference %s", reference);
     if (e != DEPOT_OK)
@@ -162,15 +171,11 @@ static depot_err ups_lookup(struct carrier_ctx *cx, const char *reference,
 
 static depot_err ups_cancel(struct carrier_ctx *cx, const char *tracking)
 {
-    char path[256], esc[160], id[33], version[16];
-    const char *h[5];
-    if (carrier_escape(tracking, esc, sizeof esc) != 0)
-        return carrier_fail(cx, DEPOT_E_INVALID, "tracking number too long");
+    char prefix[64], version[16];
     ups_version(cx, version);
-    snprintf(path, sizeof path, "/api/shipments/%s/void/cancel/%s", version, esc);
-    trans_headers(h, id);
+    snprintf(prefix, sizeof prefix, "/api/shipments/%s/void/cancel/", version);
     cJSON *ans = NULL;
-    depot_err e = carrier_call(cx, "DELETE", UPS_BASE, path, NULL, h, CARRIER_AUTH_BEARER, &ans);
+    depot_err e = ups_call_on(cx, "DELETE", prefix, tracking, "tracking number", &ans);
     if (e != DEPOT_OK)
         return e;
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
@@ -198,14 +203,9 @@ static const char *normalise(const char *type)
 
 static depot_err ups_track(struct carrier_ctx *cx, const char *tracking, struct carrier_track *out)
 {
-    char path[256], esc[160], id[33];
-    const char *h[5];
-    if (carrier_escape(tracking, esc, sizeof esc) != 0)
-        return carrier_fail(cx, DEPOT_E_INVALID, "tracking number too long");
-    snprintf(path, sizeof path, "/api/track/v1/details/%s", esc);
-    trans_headers(h, id);
     cJSON *ans = NULL;
-    depot_err e = carrier_call(cx, "GET", UPS_BASE, path, NULL, h, CARRIER_AUTH_BEARER, &ans);
+    depot_err e = ups_call_on(cx, "GET", "/api/track/v1/details/", tracking, "tracking number",
+                              &ans);
     if (e != DEPOT_OK)
         return e;
     const cJSON *ship = carrier_json_item(cJSON_GetObjectItemCaseSensitive(

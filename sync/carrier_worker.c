@@ -8,6 +8,7 @@
 #include "carrier_worker.h"
 #include "log.h"
 #include "shipments.h"
+#include "store_thread.h"
 #include "sync_int.h"
 
 #define MAX_CARRIERS 64
@@ -28,12 +29,7 @@ static int board_running;
 
 struct depot_carrier_worker {
     struct depot_carrier_worker_config cfg;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int stop;
-    depot_store *st;
-    uint8_t key[DEPOT_MASTER_KEY_LEN];
+    struct store_thread t;
 };
 
 /* The carrier's board entry (created on first use); call with board_lock held. */
@@ -89,20 +85,28 @@ static void publish(struct depot_carrier_worker *w, int64_t shipment_id, const c
     w->cfg.publish(w->cfg.publish_user, "shipment", d);
 }
 
+/* A claimed request for a carrier whose breaker is open waits out the cooldown (the
+ * job is freed); 1 if so. */
+static int deferred(struct depot_carrier_worker *w, struct depot_label_job *job)
+{
+    if (allow(w, job->carrier_id))
+        return 0;
+    depot_label_defer(w->t.st, job, (int64_t)time(NULL) + w->cfg.breaker_cooldown_ms / 1000 + 1);
+    depot_label_job_free(job);
+    return 1;
+}
+
 /* Works every due label request; 1 if one was worked. */
 static int label_pass(struct depot_carrier_worker *w)
 {
     struct depot_label_job job;
     char tracking[CARRIER_TRACKING_MAX + 1], err[512];
     int64_t print_job = 0;
-    if (depot_label_claim(w->st, 0, LABEL_LEASE_S, &job) != DEPOT_OK)
+    if (depot_label_claim(w->t.st, 0, LABEL_LEASE_S, &job) != DEPOT_OK)
         return 0;
-    if (!allow(w, job.carrier_id)) {
-        depot_label_defer(w->st, &job, (int64_t)time(NULL) + w->cfg.breaker_cooldown_ms / 1000 + 1);
-        depot_label_job_free(&job);
+    if (deferred(w, &job))
         return 1;
-    }
-    depot_err e = carrier_label_process(w->st, w->key, &job, "system:carriers", tracking,
+    depot_err e = carrier_label_process(w->t.st, w->t.key, &job, "system:carriers", tracking,
                                         &print_job, err, sizeof err);
     outcome(w, job.carrier_id, e == DEPOT_E_IO, e == DEPOT_OK);
     if (e == DEPOT_OK) {
@@ -123,14 +127,11 @@ static int void_pass(struct depot_carrier_worker *w)
     struct depot_label_job job;
     struct depot_void_result vr;
     char err[512];
-    if (depot_void_claim(w->st, 0, LABEL_LEASE_S, &job) != DEPOT_OK)
+    if (depot_void_claim(w->t.st, 0, LABEL_LEASE_S, &job) != DEPOT_OK)
         return 0;
-    if (!allow(w, job.carrier_id)) {
-        depot_label_defer(w->st, &job, (int64_t)time(NULL) + w->cfg.breaker_cooldown_ms / 1000 + 1);
-        depot_label_job_free(&job);
+    if (deferred(w, &job))
         return 1;
-    }
-    depot_err e = carrier_void_process(w->st, w->key, &job, "system:carriers", &vr, err,
+    depot_err e = carrier_void_process(w->t.st, w->t.key, &job, "system:carriers", &vr, err,
                                        sizeof err);
     outcome(w, job.carrier_id, e == DEPOT_E_IO, 0);
     if (e == DEPOT_OK) {
@@ -157,7 +158,7 @@ static int void_pass(struct depot_carrier_worker *w)
 static void track_pass(struct depot_carrier_worker *w)
 {
     cJSON *doc = NULL, *it;
-    if (depot_shipments_to_track(w->st, w->cfg.track_interval_s, w->cfg.track_batch, &doc) !=
+    if (depot_shipments_to_track(w->t.st, w->cfg.track_interval_s, w->cfg.track_batch, &doc) !=
         DEPOT_OK)
         return;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
@@ -169,14 +170,14 @@ static void track_pass(struct depot_carrier_worker *w)
         struct carrier_track tr;
         struct carrier_ctx cx;
         int changed = 0;
-        if (!name || !number || depot_carrier_find(w->st, name, &row) != DEPOT_OK ||
+        if (!name || !number || depot_carrier_find(w->t.st, name, &row) != DEPOT_OK ||
             !allow(w, row.id))
             continue;
-        carrier_ctx_init(&cx, w->st, w->key, &row, "system:carriers");
+        carrier_ctx_init(&cx, w->t.st, w->t.key, &row, "system:carriers");
         depot_err e = carrier_track(&cx, number, &tr);
         outcome(w, row.id, e == DEPOT_E_IO, 0);
         if (e == DEPOT_OK &&
-            depot_shipment_tracked(w->st, sid, tr.status, "system:carriers", &changed) ==
+            depot_shipment_tracked(w->t.st, sid, tr.status, "system:carriers", &changed) ==
                 DEPOT_OK &&
             changed)
             publish(w, sid, "tracking_status", tr.status);
@@ -184,7 +185,7 @@ static void track_pass(struct depot_carrier_worker *w)
             /* Asked: not again before the interval, whatever the answer was. */
             const char *was = cJSON_GetStringValue(
                 cJSON_GetObjectItemCaseSensitive(it, "tracking_status"));
-            depot_shipment_tracked(w->st, sid, was ? was : "unknown", "system:carriers",
+            depot_shipment_tracked(w->t.st, sid, was ? was : "unknown", "system:carriers",
                                    &changed);
             depot_log(DEPOT_LOG_DEBUG, "carriers", "tracking %s failed: %s", number, cx.error);
         }
@@ -195,17 +196,17 @@ static void track_pass(struct depot_carrier_worker *w)
 static void *run(void *arg)
 {
     struct depot_carrier_worker *w = arg;
-    pthread_mutex_lock(&w->lock);
-    while (!w->stop) {
-        pthread_mutex_unlock(&w->lock);
+    pthread_mutex_lock(&w->t.lock);
+    while (!w->t.stop) {
+        pthread_mutex_unlock(&w->t.lock);
         int busy = 0;
         for (int i = 0; i < 16 && label_pass(w); i++)
             busy = 1;
         for (int i = 0; i < 16 && void_pass(w); i++)
             busy = 1;
         track_pass(w);
-        pthread_mutex_lock(&w->lock);
-        if (busy || w->stop)
+        pthread_mutex_lock(&w->t.lock);
+        if (busy || w->t.stop)
             continue;
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -215,9 +216,9 @@ static void *run(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        pthread_cond_timedwait(&w->wake, &w->lock, &until);
+        pthread_cond_timedwait(&w->t.wake, &w->t.lock, &until);
     }
-    pthread_mutex_unlock(&w->lock);
+    pthread_mutex_unlock(&w->t.lock);
     return NULL;
 }
 
@@ -225,7 +226,6 @@ struct depot_carrier_worker *depot_carrier_worker_start(
     const struct depot_carrier_worker_config *cfg, const char *db_path,
     const uint8_t key[DEPOT_MASTER_KEY_LEN], char *err, size_t errlen)
 {
-    char why[256];
     struct depot_carrier_worker *w = calloc(1, sizeof *w);
     if (!w) {
         snprintf(err, errlen, "carrier worker: out of memory");
@@ -238,47 +238,25 @@ struct depot_carrier_worker *depot_carrier_worker_start(
         w->cfg.track_batch = 10;
     if (w->cfg.breaker_threshold < 1)
         w->cfg.breaker_threshold = 5;
-    memcpy(w->key, key, sizeof w->key);
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->wake, NULL);
-    if (depot_store_open(db_path, NULL, &w->st, why, sizeof why) != DEPOT_OK) {
-        snprintf(err, errlen, "carrier worker: %s", why);
-        goto fail;
-    }
-    if (pthread_create(&w->thread, NULL, run, w) != 0) {
-        snprintf(err, errlen, "carrier worker: cannot start its thread");
-        goto fail;
+    if (store_thread_start(&w->t, "carrier worker", db_path, key, run, w, err, errlen) != 0) {
+        free(w);
+        return NULL;
     }
     pthread_mutex_lock(&board_lock);
     board_running = 1;
     pthread_mutex_unlock(&board_lock);
     return w;
-fail:
-    depot_store_close(w->st);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
-    explicit_bzero(w, sizeof *w);
-    free(w);
-    return NULL;
 }
 
 void depot_carrier_worker_stop(struct depot_carrier_worker *w)
 {
     if (!w)
         return;
-    pthread_mutex_lock(&w->lock);
-    w->stop = 1;
-    pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
+    store_thread_stop(&w->t);
     pthread_mutex_lock(&board_lock);
     board_running = 0;
     board_n = 0;
     pthread_mutex_unlock(&board_lock);
-    depot_store_close(w->st);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
-    explicit_bzero(w, sizeof *w);
     free(w);
 }
 

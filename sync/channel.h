@@ -26,6 +26,7 @@ struct sync_channel {
     /* Rate limit state, following the platform's own signals (ratelimit.c). */
     double bucket_max, bucket_available, bucket_restore; /* Shopify cost points */
     double bucket_at;       /* when bucket_available was measured (monotonic seconds) */
+    double bucket_read_at;  /* when the platform's last figure was read */
     double paused_until;    /* no new call before this (429 + Retry-After, THROTTLED) */
     double wire_cost;       /* cost of the calls sent and not answered yet */
     int inflight;           /* calls in progress */
@@ -37,6 +38,11 @@ struct sync_channel {
     double next_pull_at;    /* monotonic seconds; 0 = one interval after start */
     int pulling;            /* a pull is in flight */
     uint64_t pulls, pull_errors, pulled_orders;
+    /* Forced refresh of an expiring access token after a 401 (worker_token.c). */
+    int expiring;           /* the token has a refresh token (Shopify expiring offline) */
+    unsigned token_gen;     /* counts the tokens put into ch->token by forced refreshes */
+    double token_forced_at; /* monotonic seconds of the last forced refresh, 0 = none */
+    struct sync_token_refresh *refresh; /* the refresh in progress, or NULL */
 };
 
 /* One HTTP call an adapter asks for. body and headers are owned by the request. */
@@ -88,6 +94,9 @@ struct sync_job {
     int upstream_fault;      /* 1: counts as an endpoint failure for the breaker */
     double started;          /* monotonic seconds */
     int parked;              /* its next call waits for the rate limit (not on the multi) */
+    int awaiting_token;      /* its call waits for a forced token refresh (not on the multi) */
+    int token_retried;       /* its call was already re-sent once after a 401 */
+    unsigned token_gen;      /* ch->token_gen of the token in req */
     CURL *easy;
     char *resp;              /* response body being received */
     size_t resp_len, resp_cap;
@@ -119,6 +128,9 @@ struct channel_ops {
     double pull_cost;          /* rate-limit points a page may cost */
     enum sync_step (*pull_begin)(struct sync_job *job);
     enum sync_step (*on_pull)(struct sync_job *job, const struct sync_response *res);
+    /* Puts the channel's current access token into job->req (after a refresh): 0, or -1
+     * when out of memory. NULL when the platform has no refreshable tokens. */
+    int (*retoken)(struct sync_job *job);
 };
 
 extern const struct channel_ops sync_shopify_ops;

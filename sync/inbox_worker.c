@@ -13,13 +13,13 @@
 
 #define BACKORDER_RETRY_MS 5000
 /* Rationale: every batch of the worker is a commit (one fsync) during which the webhook
- * committer cannot commit, and webhook senders wait on that commit for their 200. Run
- * between every acknowledgement round, the worker doubled the time of each; under a
- * burst it now takes the lock once per BURST_GAP_MS for a full batch (up to
+ * committer cannot commit, while webhook senders wait on that commit for their 200.
+ * Under a burst the worker takes the lock once per BURST_GAP_MS for a full batch (up to
  * DEPOT_INBOX_BATCH_MAX deliveries or DEPOT_INBOX_BATCH_MS of work, whoever waits:
  * hundreds of deliveries a second, far above what shops send, so orders are still
- * reserved within a fraction of a second), and catches up at full speed after it.
- * Deliveries are durable in the inbox meanwhile, so only their processing waits. */
+ * reserved within a fraction of a second) instead of between every two acknowledgement
+ * rounds, and catches up at full speed after it. Deliveries are durable in the inbox
+ * meanwhile, so only their processing waits (docs/PERFORMANCE.md, Webhooks). */
 #define BURST_QUIET_MS 20 /* no delivery committed for this long: the burst is over */
 #define BURST_GAP_MS 100  /* during a burst, one batch per this long */
 

@@ -39,7 +39,8 @@ int sync_rate_calls(const struct sync_channel *ch, double cost, double now)
     return have / cost >= INT_MAX ? INT_MAX : (int)(have / cost);
 }
 
-void sync_rate_observe_shopify(struct sync_channel *ch, const cJSON *extensions, double now)
+void sync_rate_observe_shopify(struct sync_channel *ch, const cJSON *extensions, double sent_at,
+                               double now)
 {
     const cJSON *cost = cJSON_GetObjectItemCaseSensitive(extensions, "cost");
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(cost, "throttleStatus");
@@ -49,10 +50,14 @@ void sync_rate_observe_shopify(struct sync_channel *ch, const cJSON *extensions,
     if (!cJSON_IsNumber(max) || !cJSON_IsNumber(cur) || !cJSON_IsNumber(rate) ||
         max->valuedouble <= 0 || rate->valuedouble <= 0)
         return;
-    ch->bucket_max = max->valuedouble;
     /* The figure counts the calls the platform has seen; those still on the wire will
      * be taken from it too. */
-    ch->bucket_available = cur->valuedouble - ch->wire_cost;
+    double seen = cur->valuedouble - ch->wire_cost;
+    if (sent_at < ch->bucket_read_at && ch->bucket_max > 0 && bucket_now(ch, now) < seen)
+        seen = bucket_now(ch, now);
+    ch->bucket_read_at = now;
+    ch->bucket_max = max->valuedouble;
+    ch->bucket_available = seen;
     ch->bucket_restore = rate->valuedouble;
     ch->bucket_at = now;
 }

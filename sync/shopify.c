@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "sync_int.h"
 
 /* Rationale: exactly-once effect through re-delivery. An inventory set carries the
@@ -24,6 +25,7 @@ enum { FUL_LOOKUP, FUL_CREATE };
 
 #define STALE_ROUNDS_MAX 3
 #define CALL_COST 10 /* our queries and mutations each cost about 10 points */
+#define TOKEN_HEADER "X-Shopify-Access-Token"
 
 static const char SET_QUERY[] =
     "mutation DepotSetAvailable($input: InventorySetQuantitiesInput!) {"
@@ -99,12 +101,37 @@ enum sync_step sync_shopify_graphql(struct sync_job *job, const char *query,
     cJSON_AddStringToObject(body, "query", query);
     cJSON_AddItemToObject(body, "variables", variables);
     if (sync_request_json(r, body) != 0 ||
-        sync_request_header(r, "X-Shopify-Access-Token", job->ch->token) != 0 ||
+        sync_request_header(r, TOKEN_HEADER, job->ch->token) != 0 ||
         sync_request_header(r, "Accept", "application/json") != 0) {
         sync_job_error(job, "out of memory");
         return SYNC_RETRY;
     }
     return SYNC_SEND;
+}
+
+/* The request with its access token header replaced by the channel's current token;
+ * the old header's copy of the old token is wiped. */
+static int retoken(struct sync_job *job)
+{
+    struct sync_request *r = &job->req;
+    struct curl_slist *kept = NULL, *l;
+    static const char prefix[] = TOKEN_HEADER ":";
+    for (l = r->headers; l; l = l->next) {
+        if (strncasecmp(l->data, prefix, sizeof prefix - 1) == 0)
+            continue;
+        struct curl_slist *n = curl_slist_append(kept, l->data);
+        if (!n) {
+            curl_slist_free_all(kept);
+            return -1;
+        }
+        kept = n;
+    }
+    for (l = r->headers; l; l = l->next)
+        if (strncasecmp(l->data, prefix, sizeof prefix - 1) == 0)
+            explicit_bzero(l->data, strlen(l->data));
+    curl_slist_free_all(r->headers);
+    r->headers = kept;
+    return sync_request_header(r, TOKEN_HEADER, job->ch->token);
 }
 
 /* ---- Inventory ------------------------------------------------------------------- */
@@ -422,7 +449,7 @@ static enum sync_step on_response(struct sync_job *job, const struct sync_respon
         return SYNC_RETRY;
     }
     sync_rate_observe_shopify(job->ch, cJSON_GetObjectItemCaseSensitive(root, "extensions"),
-                              sync_now());
+                              job->started, sync_now());
     enum sync_step step = sync_shopify_top_errors(job, root);
     if (step == SYNC_SEND) {
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
@@ -462,4 +489,5 @@ const struct channel_ops sync_shopify_ops = {
     .pull_cost = SYNC_SHOPIFY_PULL_COST,
     .pull_begin = sync_shopify_pull_begin,
     .on_pull = sync_shopify_on_pull,
+    .retoken = retoken,
 };

@@ -151,7 +151,7 @@ enum sync_step sync_shopify_on_pull(struct sync_job *job, const struct sync_resp
         return SYNC_RETRY;
     }
     sync_rate_observe_shopify(job->ch, cJSON_GetObjectItemCaseSensitive(root, "extensions"),
-                              sync_now());
+                              job->started, sync_now());
     enum sync_step step = sync_shopify_top_errors(job, root);
     const cJSON *orders = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(root, "data"), "orders");

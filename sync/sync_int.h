@@ -58,8 +58,13 @@ int sync_rate_allow(const struct sync_channel *ch, double cost, double now);
 int sync_rate_calls(const struct sync_channel *ch, double cost, double now);
 /* A call of that cost starts: take it from the bucket until the platform's next figure. */
 void sync_rate_spend(struct sync_channel *ch, double cost, double now);
-/* Shopify's extensions.cost.throttleStatus from a GraphQL answer (NULL ignored). */
-void sync_rate_observe_shopify(struct sync_channel *ch, const cJSON *extensions, double now);
+/* Shopify's extensions.cost.throttleStatus from the answer to a call sent at sent_at
+ * (NULL ignored), less the cost of the calls still on the wire. A call sent before the
+ * last figure was read ran alongside the call that gave it, and the platform may have
+ * answered them in either order: its figure may be the older one, so it can only lower
+ * the estimate. */
+void sync_rate_observe_shopify(struct sync_channel *ch, const cJSON *extensions, double sent_at,
+                               double now);
 /* The platform said slow down: no calls for seconds (>= the restore time of cost). */
 void sync_rate_pause(struct sync_channel *ch, double seconds, double now);
 

@@ -17,6 +17,7 @@
 struct depot_sync {
     struct depot_sync_config cfg;
     depot_store *st;
+    char *db_path;         /* for the connections of token refresh threads */
     uint8_t key[DEPOT_MASTER_KEY_LEN];
     pthread_t thread;
     CURLM *multi;
@@ -69,5 +70,24 @@ struct sync_channel *sync__channel_by_id(struct depot_sync *s, int64_t id);
 void sync_backstop_scan(struct depot_sync *s, struct sync_channel *ch, double now);
 void sync_backstop_finish(struct depot_sync *s, struct sync_job *job, enum sync_step step);
 void sync_backstop_record(struct depot_sync *s);
+
+/* ---- Forced token refresh after a 401 (worker_token.c) ----------------------------- */
+
+enum sync_token_verdict {
+    SYNC_TOKEN_FAIL,   /* an ordinary failure of the call; job->error says why */
+    SYNC_TOKEN_RESEND, /* job->req holds the channel's newer token: send it again now */
+    SYNC_TOKEN_WAIT,   /* a refresh runs; the job waits for it (awaiting_token) */
+};
+
+/* 1 when ch's access token expires (has a refresh token) and the platform can re-send
+ * a call with a new one. */
+int sync__token_expiring(struct depot_sync *s, const struct sync_channel *ch);
+/* The upstream answered job's call 401: refresh once (single flight), re-send, or fail. */
+enum sync_token_verdict sync__token_on_401(struct depot_sync *s, struct sync_job *job);
+/* ch's refresh has ended: 1 with the new token in ch->token (token_gen moves on), -1 with
+ * the reason in err; 0 while it runs or when there is none. */
+int sync__token_refresh_done(struct sync_channel *ch, char *err, size_t errlen);
+/* Waits for ch's refresh, if any, and drops its result (shutdown). */
+void sync__token_refresh_join(struct sync_channel *ch);
 
 #endif

@@ -1,11 +1,14 @@
-/* Shopify install start: shop domain check and authorize URL (see token_install.h). */
+/* Shopify install start: shop domain check and authorize URL, and the query building
+ * and nonce subject every install flow uses (see token_install.h). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
 #include "carriers.h"
+#include "http_url.h"
 #include "token_install.h"
+#include "token_service.h"
 
 #define SHOP_SUFFIX ".myshopify.com"
 
@@ -24,25 +27,7 @@ int shopify_shop_valid(const char *in, char out[SHOPIFY_SHOP_MAX + 1])
     return 1;
 }
 
-/* 1 if s is an http(s) URL without user info or fragment, at most 200 bytes. */
-static int valid_url(const char *s)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL, *extra = NULL;
-    int ok = 0;
-    if (u && s && strlen(s) <= 200 && curl_url_set(u, CURLUPART_URL, s, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0))
-        ok = curl_url_get(u, CURLUPART_USER, &extra, 0) != CURLUE_OK &&
-             curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) != CURLUE_OK;
-    curl_free(scheme);
-    curl_free(extra);
-    curl_url_cleanup(u);
-    return ok;
-}
-
-/* Appends "?key=<escaped>" / "&key=<escaped>"; -1 if it does not fit. */
-static int append_param(char *out, size_t cap, int first, const char *key, const char *value)
+int oauth_append_param(char *out, size_t cap, int first, const char *key, const char *value)
 {
     char *v = curl_easy_escape(NULL, value, 0);
     size_t len = strlen(out);
@@ -50,6 +35,17 @@ static int append_param(char *out, size_t cap, int first, const char *key, const
                            : -1;
     curl_free(v);
     return n >= 0 && (size_t)n < cap - len ? 0 : -1;
+}
+
+char *oauth_nonce_subject(const char *name, const char *value, const char *api_base)
+{
+    cJSON *subject = cJSON_CreateObject();
+    cJSON_AddStringToObject(subject, name, value);
+    if (api_base)
+        cJSON_AddStringToObject(subject, "api_base", api_base);
+    char *text = cJSON_PrintUnformatted(subject);
+    cJSON_Delete(subject);
+    return text;
 }
 
 depot_err shopify_install_start(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_LEN],
@@ -66,11 +62,11 @@ depot_err shopify_install_start(depot_store *st, const uint8_t key[DEPOT_MASTER_
         snprintf(err, errlen, "shop must be a <name>.myshopify.com domain");
         return e;
     }
-    if (api_base && !valid_url(api_base)) {
+    if (api_base && !depot_http_url_valid(api_base, INSTALL_URL_MAX)) {
         snprintf(err, errlen, "api_base must be an http(s) URL");
         return e;
     }
-    if (!valid_url(redirect_uri)) {
+    if (!depot_http_url_valid(redirect_uri, INSTALL_URL_MAX)) {
         snprintf(err, errlen, "redirect_uri must be an http(s) URL");
         return e;
     }
@@ -81,13 +77,7 @@ depot_err shopify_install_start(depot_store *st, const uint8_t key[DEPOT_MASTER_
                                         : depot_store_errmsg(st));
         goto out;
     }
-    cJSON *subject = cJSON_CreateObject();
-    cJSON_AddStringToObject(subject, "shop", shop);
-    if (api_base)
-        cJSON_AddStringToObject(subject, "api_base", api_base);
-    subject_text = cJSON_PrintUnformatted(subject);
-    cJSON_Delete(subject);
-    if (!subject_text) {
+    if (!(subject_text = oauth_nonce_subject("shop", shop, api_base))) {
         snprintf(err, errlen, "out of memory");
         e = DEPOT_E_NOMEM;
         goto out;
@@ -103,20 +93,16 @@ depot_err shopify_install_start(depot_store *st, const uint8_t key[DEPOT_MASTER_
                  (int)(strlen(api_base) - (api_base[strlen(api_base) - 1] == '/')), api_base);
     else
         snprintf(url, cap, "https://%s/admin/oauth/authorize", shop);
-    if (append_param(url, cap, 1, "client_id", cid) ||
-        append_param(url, cap, 0, "scope", scopes) ||
-        append_param(url, cap, 0, "redirect_uri", redirect_uri) ||
-        append_param(url, cap, 0, "state", nonce)) {
+    if (oauth_append_param(url, cap, 1, "client_id", cid) ||
+        oauth_append_param(url, cap, 0, "scope", scopes) ||
+        oauth_append_param(url, cap, 0, "redirect_uri", redirect_uri) ||
+        oauth_append_param(url, cap, 0, "state", nonce)) {
         snprintf(err, errlen, "authorize URL too long");
         e = DEPOT_E_INVALID;
     }
 out:
-    if (cid)
-        explicit_bzero(cid, strlen(cid));
-    if (csec)
-        explicit_bzero(csec, strlen(csec));
-    free(cid);
-    free(csec);
+    token_secret_free(cid);
+    token_secret_free(csec);
     cJSON_free(subject_text);
     explicit_bzero(nonce, sizeof nonce);
     return e;

@@ -1,7 +1,8 @@
 /* The first step of a Shopify OAuth install, shared by the admin API (web/oauth_shopify.c)
  * and `depotctl app install`: the shop domain check and the authorize URL with the app's
  * client id, scopes, redirect URI and a fresh single-use `state` nonce. The callback
- * (web/oauth_shopify.c) consumes the nonce, whoever issued it. */
+ * (web/oauth_shopify.c) consumes the nonce, whoever issued it. Also the query building
+ * and nonce subject that the WooCommerce key flow (web/oauth_woocommerce.c) uses too. */
 #ifndef DEPOT_SYNC_TOKEN_INSTALL_H
 #define DEPOT_SYNC_TOKEN_INSTALL_H
 
@@ -11,6 +12,13 @@
 
 #define SHOPIFY_SHOP_MAX 100
 #define SHOPIFY_STATE_TTL_S 600 /* seconds an authorize URL's state stays valid */
+#define INSTALL_URL_MAX 200     /* bytes of a store, api base, redirect or return URL */
+
+/* Appends "&key=<escaped value>" (or "?key=..." when first) to out; -1 if it does not fit. */
+int oauth_append_param(char *out, size_t cap, int first, const char *key, const char *value);
+/* The subject an install nonce is bound to: {"<name>": value, "api_base": api_base (when
+ * not NULL)} as JSON text to free with cJSON_free; NULL when out of memory. */
+char *oauth_nonce_subject(const char *name, const char *value, const char *api_base);
 
 /* 1 if in matches ^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$ (at most SHOPIFY_SHOP_MAX
  * bytes), lower-cased into out; else 0. */

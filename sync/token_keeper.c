@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "log.h"
+#include "store_thread.h"
 #include "token_keeper.h"
 #include "token_service.h"
 
@@ -13,12 +14,7 @@
 #define MARGIN_MAX_S 300   /* as token_service.c: refresh at most five minutes ahead */
 
 struct depot_token_keeper {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int stop;
-    depot_store *st;
-    uint8_t key[DEPOT_MASTER_KEY_LEN];
+    struct store_thread t;
 };
 
 /* When owner's token should be refreshed (unix seconds). */
@@ -41,12 +37,12 @@ static int64_t due_at(const cJSON *item)
 /* One pass: refreshes what is due; returns the next time something will be. */
 static int64_t pass(struct depot_token_keeper *k)
 {
-    struct token_service_ctx cx = {.st = k->st, .key = k->key, .actor = "system:tokens"};
+    struct token_service_ctx cx = {.st = k->t.st, .key = k->t.key, .actor = "system:tokens"};
     int64_t now = (int64_t)time(NULL), next = now + IDLE_S;
     cJSON *doc = NULL, *item;
-    if (depot_token_expiring_json(k->st, &doc) != DEPOT_OK) {
+    if (depot_token_expiring_json(k->t.st, &doc) != DEPOT_OK) {
         depot_log(DEPOT_LOG_WARN, "tokens", "cannot read the token cache: %s",
-                  depot_store_errmsg(k->st));
+                  depot_store_errmsg(k->t.st));
         return now + 1;
     }
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
@@ -60,8 +56,7 @@ static int64_t pass(struct depot_token_keeper *k)
         int64_t expires = 0;
         if (token_service_get(&cx, owner, &token, &expires, err, sizeof err) == DEPOT_OK) {
             depot_log(DEPOT_LOG_INFO, "tokens", "refreshed the token of %s ahead of expiry", owner);
-            explicit_bzero(token, strlen(token));
-            free(token);
+            token_secret_free(token);
         } else {
             depot_log(DEPOT_LOG_WARN, "tokens", "token refresh for %s failed: %s", owner, err);
         }
@@ -74,17 +69,17 @@ static int64_t pass(struct depot_token_keeper *k)
 static void *run(void *arg)
 {
     struct depot_token_keeper *k = arg;
-    pthread_mutex_lock(&k->lock);
-    while (!k->stop) {
-        pthread_mutex_unlock(&k->lock);
+    pthread_mutex_lock(&k->t.lock);
+    while (!k->t.stop) {
+        pthread_mutex_unlock(&k->t.lock);
         int64_t next = pass(k);
-        pthread_mutex_lock(&k->lock);
+        pthread_mutex_lock(&k->t.lock);
         struct timespec until = {(time_t)next, 0};
-        while (!k->stop && time(NULL) < next)
-            if (pthread_cond_timedwait(&k->wake, &k->lock, &until) != 0)
+        while (!k->t.stop && time(NULL) < next)
+            if (pthread_cond_timedwait(&k->t.wake, &k->t.lock, &until) != 0)
                 break;
     }
-    pthread_mutex_unlock(&k->lock);
+    pthread_mutex_unlock(&k->t.lock);
     return NULL;
 }
 
@@ -97,40 +92,17 @@ struct depot_token_keeper *depot_token_keeper_start(const char *db_path,
         snprintf(err, errlen, "token keeper: out of memory");
         return NULL;
     }
-    memcpy(k->key, key, sizeof k->key);
-    pthread_mutex_init(&k->lock, NULL);
-    pthread_cond_init(&k->wake, NULL);
-    char why[256];
-    if (depot_store_open(db_path, NULL, &k->st, why, sizeof why) != DEPOT_OK) {
-        snprintf(err, errlen, "token keeper: %s", why);
-        goto fail;
-    }
-    if (pthread_create(&k->thread, NULL, run, k) != 0) {
-        snprintf(err, errlen, "token keeper: cannot start its thread");
-        goto fail;
+    if (store_thread_start(&k->t, "token keeper", db_path, key, run, k, err, errlen) != 0) {
+        free(k);
+        return NULL;
     }
     return k;
-fail:
-    depot_store_close(k->st);
-    pthread_cond_destroy(&k->wake);
-    pthread_mutex_destroy(&k->lock);
-    explicit_bzero(k, sizeof *k);
-    free(k);
-    return NULL;
 }
 
 void depot_token_keeper_stop(struct depot_token_keeper *k)
 {
     if (!k)
         return;
-    pthread_mutex_lock(&k->lock);
-    k->stop = 1;
-    pthread_cond_signal(&k->wake);
-    pthread_mutex_unlock(&k->lock);
-    pthread_join(k->thread, NULL);
-    depot_store_close(k->st);
-    pthread_cond_destroy(&k->wake);
-    pthread_mutex_destroy(&k->lock);
-    explicit_bzero(k, sizeof *k);
+    store_thread_stop(&k->t);
     free(k);
 }

@@ -38,7 +38,7 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void wipe_free(char *s)
+void token_secret_free(char *s)
 {
     if (s)
         explicit_bzero(s, strlen(s));
@@ -60,8 +60,8 @@ static int token_good(const struct depot_token_state *s, int64_t now)
 
 void token_answer_free(struct token_answer *a)
 {
-    wipe_free(a->access_token);
-    wipe_free(a->refresh_token);
+    token_secret_free(a->access_token);
+    token_secret_free(a->refresh_token);
     memset(a, 0, sizeof *a);
 }
 
@@ -234,10 +234,10 @@ struct grant {
 
 static void grant_free(struct grant *g)
 {
-    wipe_free(g->body);
-    wipe_free(g->user);
-    wipe_free(g->password);
-    wipe_free(g->secret);
+    token_secret_free(g->body);
+    token_secret_free(g->user);
+    token_secret_free(g->password);
+    token_secret_free(g->secret);
     memset(g, 0, sizeof *g);
 }
 
@@ -253,7 +253,7 @@ static char *form(const char *const *kv)
     for (int i = 0; kv[i]; i += 2) {
         char *v = curl_easy_escape(NULL, kv[i + 1], 0);
         if (!v) {
-            wipe_free(out);
+            token_secret_free(out);
             return NULL;
         }
         p += sprintf(p, "%s%s=%s", i ? "&" : "", kv[i], v);
@@ -271,6 +271,16 @@ static void url_join(char *out, size_t cap, const char *base, const char *def, c
     while (n > 0 && b[n - 1] == '/')
         n--;
     snprintf(out, cap, "%.*s%s", (int)n, b, path);
+}
+
+/* A carrier's token endpoint: its token URL if set, else path on its API base or def. */
+static void carrier_token_url(char *out, size_t cap, const struct depot_carrier *c,
+                              const char *def, const char *path)
+{
+    if (c->token_url[0])
+        snprintf(out, cap, "%s", c->token_url);
+    else
+        url_join(out, cap, c->api_base, def, path);
 }
 
 static depot_err carrier_grant(const struct token_service_ctx *cx, int64_t id, struct grant *g,
@@ -294,19 +304,13 @@ static depot_err carrier_grant(const struct token_service_ctx *cx, int64_t id, s
         /* FedEx: client credentials in the form body. */
         const char *kv[] = {"grant_type", "client_credentials", "client_id", cid,
                             "client_secret", csec, NULL};
-        if (c.token_url[0])
-            snprintf(g->url, sizeof g->url, "%s", c.token_url);
-        else
-            url_join(g->url, sizeof g->url, c.api_base, "https://apis.fedex.com", "/oauth/token");
+        carrier_token_url(g->url, sizeof g->url, &c, "https://apis.fedex.com", "/oauth/token");
         g->body = form(kv);
     } else if (strcmp(c.kind, "ups") == 0) {
         /* UPS: client credentials as HTTP Basic, grant type in the body. */
         const char *kv[] = {"grant_type", "client_credentials", NULL};
-        if (c.token_url[0])
-            snprintf(g->url, sizeof g->url, "%s", c.token_url);
-        else
-            url_join(g->url, sizeof g->url, c.api_base, "https://onlinetools.ups.com",
-                     "/security/v1/oauth/token");
+        carrier_token_url(g->url, sizeof g->url, &c, "https://onlinetools.ups.com",
+                          "/security/v1/oauth/token");
         g->body = form(kv);
         g->user = strdup(cid);
         g->password = strdup(csec);
@@ -316,11 +320,8 @@ static depot_err carrier_grant(const struct token_service_ctx *cx, int64_t id, s
         /* DHL Parcel DE: OAuth 2.0 resource-owner password grant. */
         const char *kv[] = {"grant_type", "password", "username", user, "password", pass,
                             "client_id", cid, "client_secret", csec, NULL};
-        if (c.token_url[0])
-            snprintf(g->url, sizeof g->url, "%s", c.token_url);
-        else
-            url_join(g->url, sizeof g->url, c.api_base, "https://api-eu.dhl.com",
-                     "/parcel/de/account/auth/ropc/v1/token");
+        carrier_token_url(g->url, sizeof g->url, &c, "https://api-eu.dhl.com",
+                          "/parcel/de/account/auth/ropc/v1/token");
         g->body = form(kv);
     }
     g->secret = strdup(csec);
@@ -329,10 +330,10 @@ static depot_err carrier_grant(const struct token_service_ctx *cx, int64_t id, s
     if (e == DEPOT_E_NOMEM)
         snprintf(err, errlen, "out of memory");
 out:
-    wipe_free(cid);
-    wipe_free(csec);
-    wipe_free(user);
-    wipe_free(pass);
+    token_secret_free(cid);
+    token_secret_free(csec);
+    token_secret_free(user);
+    token_secret_free(pass);
     return e;
 }
 
@@ -375,9 +376,9 @@ static depot_err channel_grant(const struct token_service_ctx *cx, int64_t id, s
         snprintf(err, errlen, "out of memory");
     }
 out:
-    wipe_free(cid);
-    wipe_free(csec);
-    wipe_free(refresh);
+    token_secret_free(cid);
+    token_secret_free(csec);
+    token_secret_free(refresh);
     return e;
 }
 
@@ -454,7 +455,7 @@ depot_err token_service_get(const struct token_service_ctx *cx, const char *owne
             *expires_at = s.expires_at;
             return DEPOT_OK;
         }
-        wipe_free(cached);
+        token_secret_free(cached);
         if (waited && s.failed_at_ms >= start) {
             int io = strncmp(s.last_error, UNREACHABLE, strlen(UNREACHABLE)) == 0;
             snprintf(err, errlen, "%s", s.last_error);

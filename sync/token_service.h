@@ -46,6 +46,9 @@ struct token_answer {
     char scope[256];
 };
 void token_answer_free(struct token_answer *a);
+/* Zeroes and frees a malloc'd, NUL-terminated secret (a token, a credential); NULL is
+ * fine. */
+void token_secret_free(char *s);
 
 /* POSTs a token request (body form-encoded unless json is set; Basic credentials when
  * user is not NULL) and parses the answer: access_token (string), expires_in (number or

@@ -94,6 +94,7 @@ static int channel_read(struct depot_sync *s, int64_t id, struct sync_channel *c
                   ch->row.name, err);
         return -1;
     }
+    ch->expiring = sync__token_expiring(s, ch);
     return 0;
 }
 
@@ -106,7 +107,8 @@ static void channels_refresh(struct depot_sync *s, double now)
         return;
     for (int i = 0; i < n; i++) {
         struct sync_channel *old = sync__channel_by_id(s, ids[i]);
-        if (old && (old->inflight > 0 || now - old->loaded_at < CHANNEL_RELOAD_S))
+        if (old && (old->inflight > 0 || old->refresh ||
+                    now - old->loaded_at < CHANNEL_RELOAD_S))
             continue;
         struct sync_channel *ch = calloc(1, sizeof *ch);
         if (!ch || channel_read(s, ids[i], ch) != 0) {
@@ -130,6 +132,7 @@ static void channels_refresh(struct depot_sync *s, double now)
             ch->pulls = old->pulls;
             ch->pull_errors = old->pull_errors;
             ch->pulled_orders = old->pulled_orders;
+            ch->token_forced_at = old->token_forced_at;
             for (int k = 0; k < s->n_channels; k++)
                 if (s->channels[k] == old)
                     s->channels[k] = ch;
@@ -206,6 +209,7 @@ struct sync_job *sync__job_new(struct sync_channel *ch, int cap)
         return NULL;
     job->ch = ch;
     job->retry_after = -1;
+    job->token_gen = ch->token_gen;
     job->items = calloc((size_t)cap, sizeof *job->items);
     job->prev = calloc((size_t)cap, sizeof *job->prev);
     job->product = calloc((size_t)cap, sizeof *job->product);
@@ -362,6 +366,13 @@ static int job_send(struct depot_sync *s, struct sync_job *job)
     if (!job->easy && !(job->easy = curl_easy_init())) {
         sync_job_error(job, "out of memory");
         return -1;
+    }
+    if (job->token_gen != ch->token_gen && ch->ops->retoken) {
+        if (ch->ops->retoken(job) != 0) {
+            sync_job_error(job, "out of memory");
+            return -1;
+        }
+        job->token_gen = ch->token_gen; /* built before a refresh: carries the new token */
     }
     sync_http_prepare(job, job->easy, s->cfg.http_timeout_ms);
     double now = sync_now();
@@ -601,6 +612,10 @@ static void call_done(struct depot_sync *s, struct sync_job *job, CURLcode rc)
         job->ch->wire_cost = 0; /* no drift from rounding */
     job->upstream_fault = 0;
     enum sync_step step = sync_http_classify(job, rc, status);
+    enum sync_token_verdict token = SYNC_TOKEN_FAIL;
+    if (rc == CURLE_OK && status == 401 && job->ch->ops->retoken && !s->abandon &&
+        !atomic_load(&s->stopping))
+        token = sync__token_on_401(s, job);
     if (step == SYNC_SEND) {
         struct sync_response res = {
             .status = status, .curl = rc, .curl_error = job->curl_error,
@@ -630,6 +645,10 @@ static void call_done(struct depot_sync *s, struct sync_job *job, CURLcode rc)
         sync_rate_pause(job->ch, job->retry_after > 0 ? job->retry_after : 1, now);
         pthread_mutex_unlock(&s->mu);
     }
+    if (token == SYNC_TOKEN_WAIT)
+        return; /* re-sent or failed when the refresh ends (tokens_poll) */
+    if (token == SYNC_TOKEN_RESEND)
+        step = SYNC_SEND;
     if (step == SYNC_SEND && !s->abandon) {
         if (!sync_rate_allow(job->ch, job->req.cost, now)) {
             job->parked = 1; /* the next call waits for the bucket (unpark) */
@@ -644,6 +663,33 @@ static void call_done(struct depot_sync *s, struct sync_job *job, CURLcode rc)
     }
     jobs_remove(s, job);
     job_finish(s, job, step);
+}
+
+/* Forced token refreshes that ended: the calls that waited go out again (through
+ * unpark, within the rate limit) with the new token, or fail with the reason. */
+static void tokens_poll(struct depot_sync *s)
+{
+    for (int c = 0; c < s->n_channels; c++) {
+        struct sync_channel *ch = s->channels[c];
+        char err[SYNC_ERROR_MAX + 1];
+        int done = sync__token_refresh_done(ch, err, sizeof err);
+        for (int i = 0; done != 0 && i < s->n_jobs; i++) {
+            struct sync_job *job = s->jobs[i];
+            if (job->ch != ch || !job->awaiting_token)
+                continue;
+            job->awaiting_token = 0;
+            job->token_retried = 1;
+            if (done > 0) {
+                job->parked = 1;
+                continue;
+            }
+            sync_job_error(job, "%s: HTTP 401 and the token refresh failed: %s",
+                           job->req.endpoint, err);
+            jobs_remove(s, job);
+            job_finish(s, job, SYNC_RETRY);
+            i--;
+        }
+    }
 }
 
 /* Sends the next call of jobs that waited for their channel's rate limit. */
@@ -705,8 +751,9 @@ static void drain(struct depot_sync *s)
     double deadline = sync_now() + s->cfg.shutdown_grace_ms / 1000.0;
     for (int i = 0; i < s->n_jobs; i++) {
         struct sync_job *job = s->jobs[i];
-        if (!job->parked)
-            continue; /* between calls, waiting for the rate limit: due again at start */
+        if (!job->parked && !job->awaiting_token)
+            continue; /* between calls, waiting for the rate limit or a token: due again
+                       * at start */
         sync_job_error(job, "depotd stopped between calls");
         job->retry_after = 0;
         jobs_remove(s, job);
@@ -731,6 +778,8 @@ static void drain(struct depot_sync *s)
         job_finish(s, job, SYNC_THROTTLED);
     }
     pass(s, 0);
+    for (int i = 0; i < s->n_channels; i++)
+        sync__token_refresh_join(s->channels[i]);
 }
 
 static void *run(void *arg)
@@ -738,6 +787,7 @@ static void *run(void *arg)
     struct depot_sync *s = arg;
     double next_scan = 0;
     while (!atomic_load(&s->stopping)) {
+        tokens_poll(s);
         unpark(s);
         harvest(s);
         double now = sync_now();
@@ -780,6 +830,10 @@ struct depot_sync *depot_sync_start(const struct depot_sync_config *cfg, const c
     pthread_mutex_init(&s->mu, NULL);
     char serr[512];
     int n = 0;
+    if (!(s->db_path = strdup(db_path))) {
+        snprintf(err, errlen, "sync: out of memory");
+        goto fail;
+    }
     if (depot_store_open(db_path, NULL, &s->st, serr, sizeof serr) != DEPOT_OK) {
         snprintf(err, errlen, "sync: cannot open the database: %s", serr);
         goto fail;
@@ -810,6 +864,7 @@ fail:
     depot_store_close(s->st);
     explicit_bzero(s->key, sizeof s->key);
     pthread_mutex_destroy(&s->mu);
+    free(s->db_path);
     free(s);
     return NULL;
 }
@@ -833,5 +888,6 @@ void depot_sync_stop(struct depot_sync *s)
     depot_store_close(s->st);
     explicit_bzero(s->key, sizeof s->key);
     pthread_mutex_destroy(&s->mu);
+    free(s->db_path);
     free(s);
 }

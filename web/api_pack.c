@@ -2,10 +2,13 @@
  * checked against the order server-side, then shipment, label on the station's printer,
  * order shipped with its fulfillment in the outbox), reprint, and void (supervisor). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "api.h"
 #include "api_carriers.h"
 #include "api_pack.h"
+#include "carrier_worker.h"
+#include "carriers.h"
 #include "devices.h"
 #include "pack.h"
 #include "pack_label.h"
@@ -253,6 +256,34 @@ out:
     cJSON_Delete(body);
 }
 
+/* Queues the carrier's stored label of shipment sid again on printer; *job = 0 with the
+ * error answered in res when there is none (yet) or it is not ZPL. */
+static void reprint_carrier_label(struct web_request *req, struct web_response *res,
+                                  int64_t sid, const char *carrier, const char *printer,
+                                  int64_t *job)
+{
+    char format[8];
+    unsigned char *data = NULL;
+    size_t len = 0;
+    *job = 0;
+    depot_err e = depot_shipment_label_get(req->srv->st, sid, format, &data, &len);
+    if (e == DEPOT_E_NOT_FOUND) {
+        web_respond_error(res, 409, "label_pending", "%s's label for shipment %lld has not "
+                          "arrived yet; it prints by itself when it does", carrier,
+                          (long long)sid);
+        return;
+    }
+    if (e == DEPOT_OK && strcmp(format, "zpl") != 0)
+        web_respond_error(res, 409, "not_zpl", "shipment %lld's label is %s, not ZPL: get it "
+                          "from GET /api/v1/shipments/%lld/label", (long long)sid, format,
+                          (long long)sid);
+    else if (e == DEPOT_OK)
+        e = depot_print_enqueue(req->srv->st, printer, data, len, req->auth.actor, job);
+    if (e != DEPOT_OK)
+        web_respond_store_error(res, req->srv->st, e);
+    free(data);
+}
+
 static void shipment_reprint(struct web_request *req, struct web_response *res)
 {
     static const char *const fields[] = {"printer", "station", NULL};
@@ -268,6 +299,7 @@ static void shipment_reprint(struct web_request *req, struct web_response *res)
         return;
     if (pack_args(req, body, res, fields, &a) != 0)
         goto out;
+    char carrier[33], tracking[65];
     depot_err e = depot_pack_shipment_get(st, sid, &order_id, status);
     if (e == DEPOT_OK && strcmp(status, "voided") == 0) {
         web_respond_error(res, 409, "invalid_state", "shipment %lld is voided",
@@ -275,15 +307,24 @@ static void shipment_reprint(struct web_request *req, struct web_response *res)
         goto out;
     }
     if (e == DEPOT_OK)
-        e = depot_pack_order_json(st, order_id, &order);
-    if (e != DEPOT_OK) {
-        web_respond_store_error(res, st, e);
-        goto out;
-    }
-    print_label(req, order, sid, &a, &job, err, sizeof err);
-    if (!job) {
-        web_respond_error(res, 400, "print_failed", "%s", err);
-        goto out;
+        e = depot_shipment_carrier(st, sid, carrier, tracking, status);
+    if (e == DEPOT_OK && strcmp(carrier, "manual") != 0) {
+        /* A carrier's shipment: its own label again, never our address label. */
+        reprint_carrier_label(req, res, sid, carrier, a.printer, &job);
+        if (!job)
+            goto out;
+    } else {
+        if (e == DEPOT_OK)
+            e = depot_pack_order_json(st, order_id, &order);
+        if (e != DEPOT_OK) {
+            web_respond_store_error(res, st, e);
+            goto out;
+        }
+        print_label(req, order, sid, &a, &job, err, sizeof err);
+        if (!job) {
+            web_respond_error(res, 400, "print_failed", "%s", err);
+            goto out;
+        }
     }
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddNumberToObject(doc, "shipment_id", (double)sid);
@@ -359,7 +400,52 @@ out:
     cJSON_Delete(body);
 }
 
+/* GET /api/v1/pack/carriers: the enabled carrier accounts a packer may ship with and
+ * whether each is reachable now (its circuit breaker) -- names and states only. */
+static void pack_carriers(struct web_request *req, struct web_response *res)
+{
+    cJSON *all = NULL, *it, *live;
+    depot_err e = depot_carrier_list_json(req->srv->st, &all);
+    if (e != DEPOT_OK) {
+        web_respond_store_error(res, req->srv->st, e);
+        return;
+    }
+    cJSON *status = depot_carrier_status_json();
+    cJSON *doc = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(doc, "items");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(all, "items")) {
+        if (!items || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "enabled")))
+            continue;
+        double id = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
+        const cJSON *mine = NULL;
+        cJSON_ArrayForEach(live, cJSON_GetObjectItemCaseSensitive(status, "carriers"))
+            if (cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(live, "id")) == id)
+                mine = live;
+        const char *message = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(mine, "message"));
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(items, o);
+        cJSON_AddStringToObject(o, "name", web_json_string(it, "name"));
+        cJSON_AddStringToObject(o, "kind", web_json_string(it, "kind"));
+        cJSON_AddBoolToObject(o, "available",
+                              !mine || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mine,
+                                                                                    "available")));
+        if (message)
+            cJSON_AddStringToObject(o, "message", message);
+        else
+            cJSON_AddNullToObject(o, "message");
+    }
+    cJSON_Delete(status);
+    cJSON_Delete(all);
+    if (!items) {
+        cJSON_Delete(doc);
+        web_respond_error(res, 500, "out_of_memory", "out of memory");
+        return;
+    }
+    web_respond_json(res, 200, doc);
+}
+
 const struct web_route web_routes_pack[] = {
+    {WEB_GET, "/api/v1/pack/carriers", WEB_ROLE_PACKER, 0, pack_carriers, "pack_carriers"},
     {WEB_GET, "/api/v1/pack/orders/{code}", WEB_ROLE_PACKER, 0, order_for_code,
      "pack_order"},
     {WEB_POST, "/api/v1/orders/{id}/pack", WEB_ROLE_PACKER, 0, order_pack, "orders_pack"},

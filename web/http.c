@@ -69,6 +69,27 @@ static enum web_method request_method(struct lws *wsi)
     return 0;
 }
 
+/* A new request id (16 hex digits): splitmix64 over a counter seeded from getrandom once,
+ * so ids are unique and unguessable in sequence without a system call per request. Only
+ * the loop thread calls it. */
+static void request_id(char out[17])
+{
+    static uint64_t state;
+    static int seeded;
+    if (!seeded) {
+        depot_random_bytes(&state, sizeof state);
+        seeded = 1;
+    }
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++)
+        out[i] = hex[(z >> (60 - 4 * i)) & 0xf];
+    out[16] = '\0';
+}
+
 /* Headers every response carries, then metrics; the response is then queued. */
 static void respond(struct lws *wsi, struct web_conn *c)
 {
@@ -101,10 +122,7 @@ static int on_request(struct lws *wsi, struct web_conn *c, const char *uri)
     c->req.srv = srv;
     c->req.wsi = wsi;
     c->req.method = request_method(wsi);
-    uint8_t id[8] = {0};
-    depot_random_bytes(id, sizeof id);
-    for (size_t i = 0; i < sizeof id; i++)
-        snprintf(c->req.request_id + 2 * i, 3, "%02x", id[i]);
+    request_id(c->req.request_id);
     lws_get_peer_simple(wsi, c->req.peer, sizeof c->req.peer);
     if (!c->req.method) {
         c->close_after = 1;
@@ -254,11 +272,19 @@ static int on_writeable(struct lws *wsi, struct web_conn *c)
                                         c->res.content_type ? c->res.content_type
                                                             : "application/octet-stream",
                                         c->res.body_len, &p, end) ||
-            add_headers(wsi, &c->res, &p, end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end))
+            add_headers(wsi, &c->res, &p, end) || lws_finalize_http_header(wsi, &p, end))
             return -1;
         c->headers_sent = 1;
-        if (!head && c->res.body_len > 0) {
+        /* A body that fits goes out with the headers: one send, one writeable round. */
+        if (!head && c->res.body_len > 0 && c->res.body_len <= (size_t)(end - p)) {
+            memcpy(p, c->res.body, c->res.body_len);
+            p += c->res.body_len;
+            c->sent = c->res.body_len;
+        }
+        int n = (int)(p - start);
+        if (lws_write(wsi, start, (size_t)n, LWS_WRITE_HTTP_HEADERS) != n)
+            return -1;
+        if (!head && c->sent < c->res.body_len) {
             lws_callback_on_writable(wsi);
             return 0;
         }

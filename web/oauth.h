@@ -17,9 +17,5 @@ extern const struct web_route web_routes_carriers[];
 /* "http(s)://<Host header><path>" for links back to us (the scheme follows cfg.tls);
  * -1 when the request has no usable Host header. */
 int oauth_self_url(struct web_request *req, const char *path, char *out, size_t cap);
-/* 1 if s is an http(s) URL libcurl accepts without user info or fragment, <= max bytes. */
-int oauth_valid_url(const char *s, size_t max);
-/* Appends "&key=<escaped value>" (or "?key=..." when first) to out; -1 if it does not fit. */
-int oauth_append_param(char *out, size_t cap, int first, const char *key, const char *value);
 
 #endif

@@ -285,15 +285,9 @@ static void *install_run(void *arg)
         audit_failure(st, "oauth.webhooks_failed", j->shop, err);
 out:
     token_answer_free(&a);
-    if (body)
-        explicit_bzero(body, strlen(body));
-    free(body);
-    if (cid)
-        explicit_bzero(cid, strlen(cid));
-    if (csec)
-        explicit_bzero(csec, strlen(csec));
-    free(cid);
-    free(csec);
+    token_secret_free(body);
+    token_secret_free(cid);
+    token_secret_free(csec);
     depot_store_close(st);
     explicit_bzero(j, sizeof *j);
     free(j);
@@ -425,12 +419,8 @@ static void callback(struct web_request *req, struct web_response *res)
     web_respond_json(res, 202, doc);
 out:
     cJSON_Delete(sub);
-    if (cid)
-        explicit_bzero(cid, strlen(cid));
-    if (csec)
-        explicit_bzero(csec, strlen(csec));
-    free(cid);
-    free(csec);
+    token_secret_free(cid);
+    token_secret_free(csec);
     explicit_bzero(args, MAX_ARGS * sizeof *args);
     free(args);
 }

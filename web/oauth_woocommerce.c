@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "carriers.h"
+#include "http_url.h"
 #include "oauth.h"
+#include "token_install.h"
 #include "vault.h"
 
 #define KEY_MAX 128
@@ -36,12 +38,12 @@ static void start(struct web_request *req, struct web_response *res)
     const char *store = web_json_string(body, "store");
     const char *api_base = web_json_string(body, "api_base");
     const char *ret_in = web_json_string(body, "return_url");
-    if (!store || !oauth_valid_url(store, 200)) {
+    if (!store || !depot_http_url_valid(store, INSTALL_URL_MAX)) {
         web_respond_error(res, 400, "invalid_store", "store must be the store's http(s) URL");
         goto out;
     }
-    if ((api_base && !oauth_valid_url(api_base, 200)) ||
-        (ret_in && !oauth_valid_url(ret_in, 200))) {
+    if ((api_base && !depot_http_url_valid(api_base, INSTALL_URL_MAX)) ||
+        (ret_in && !depot_http_url_valid(ret_in, INSTALL_URL_MAX))) {
         web_respond_error(res, 400, "invalid_parameter",
                           "api_base and return_url must be http(s) URLs");
         goto out;
@@ -53,13 +55,7 @@ static void start(struct web_request *req, struct web_response *res)
     }
     if (ret_in)
         snprintf(ret, sizeof ret, "%s", ret_in);
-    cJSON *subject = cJSON_CreateObject();
-    cJSON_AddStringToObject(subject, "store", store);
-    if (api_base)
-        cJSON_AddStringToObject(subject, "api_base", api_base);
-    subject_text = cJSON_PrintUnformatted(subject);
-    cJSON_Delete(subject);
-    if (!subject_text) {
+    if (!(subject_text = oauth_nonce_subject("store", store, api_base))) {
         web_respond_error(res, 500, "out_of_memory", "out of memory");
         goto out;
     }

@@ -2,6 +2,7 @@
  * validation, and the builders for JSON, error and raw responses. */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,20 @@ double web_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* libwebsockets' names of its header tokens ("content-length:") and their lengths, read
+ * once: looking a header up compares lengths before bytes. */
+static const char *token_names[WSI_TOKEN_COUNT];
+static size_t token_lens[WSI_TOKEN_COUNT];
+static pthread_once_t token_names_once = PTHREAD_ONCE_INIT;
+
+static void read_token_names(void)
+{
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        token_names[t] = (const char *)lws_token_to_string((enum lws_token_indexes)t);
+        token_lens[t] = token_names[t] ? strlen(token_names[t]) : 0;
+    }
+}
+
 /* Rationale: libwebsockets parses well-known headers into tokens and keeps the rest as
  * "custom" headers; a caller should not need to know which is which. */
 const char *web_header(struct web_request *req, const char *name, char *buf, size_t len)
@@ -43,9 +58,9 @@ const char *web_header(struct web_request *req, const char *name, char *buf, siz
         lname[i] = (char)tolower((unsigned char)name[i]);
     lname[n] = ':';
     lname[n + 1] = '\0';
+    pthread_once(&token_names_once, read_token_names);
     for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
-        const char *tok = (const char *)lws_token_to_string((enum lws_token_indexes)t);
-        if (!tok || strcmp(tok, lname) != 0)
+        if (token_lens[t] != n + 1 || memcmp(token_names[t], lname, n + 1) != 0)
             continue;
         int total = lws_hdr_total_length(req->wsi, (enum lws_token_indexes)t);
         if (total <= 0 || (size_t)total >= len)

@@ -55,7 +55,7 @@ static void fill_protocols(struct lws_protocols p[3])
     p[0].name = "http";
     p[0].callback = web_http_callback;
     p[0].per_session_data_size = web_http_conn_size();
-    p[0].rx_buffer_size = 4096;
+    p[0].rx_buffer_size = 16384; /* also the most one send hands the kernel */
     p[1].name = "depot-raw-fd";
     p[1].callback = raw_fd_callback;
 }
@@ -134,6 +134,7 @@ struct depot_web *depot_web_start(const struct depot_web_config *cfg, const char
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
     info.max_http_header_data = 8192;
+    info.pt_serv_buf_size = 16384; /* the read buffer: a typical webhook in one recv */
     info.timeout_secs = (unsigned int)cfg->request_timeout;
     info.timeout_secs_ah_idle = (unsigned int)cfg->request_timeout;
     info.keepalive_timeout = 30;

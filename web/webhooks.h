@@ -22,12 +22,31 @@ char *web_webhook_secret(struct web_request *req, struct web_response *res,
                          int64_t channel_id);
 void web_webhook_secret_free(char *secret);
 
-/* Queues a verified delivery for the committer thread and defers the answer: 200
- * {"status":"accepted"|"duplicate"} once committed, 503 if the commit failed; 400
- * invalid_delivery at once if d cannot be stored (a header value the inbox refuses).
- * The body is taken from req (req->body becomes NULL); d's strings are copied. */
+/* A delivery's signature: checked against the channel's secret, and how a mismatch is
+ * reported (warning "<vendor> delivery refused: bad signature" with the channel's name;
+ * 401 invalid_signature "<header> does not match the body"). */
+struct web_webhook_signature {
+    char *secret;        /* from web_webhook_secret; taken (wiped and freed) by the calls */
+    const char *given;   /* the signature header's value */
+    const char *header;  /* static: "X-Shopify-Hmac-Sha256" */
+    const char *vendor;  /* static: "Shopify" */
+    const char *channel; /* the channel's name */
+};
+
+/* Checks sig on the loop thread, for the rare answers that must wait for it (a refusal
+ * never tells an unsigned caller more than 401): 1 if it matches; 0 after answering 401. */
+int web_webhook_verify_now(struct web_request *req, struct web_response *res,
+                           struct web_webhook_signature *sig);
+
+/* Queues a delivery for a verifier thread (HMAC over the body against sig, body hash)
+ * and the committer, and defers the answer: 200 {"status":"accepted"|"duplicate"} once
+ * committed, 401 invalid_signature if sig does not match (nothing stored), 503 if the
+ * commit failed; 400 invalid_delivery (after the signature check) if d cannot be stored.
+ * The body is taken from req (req->body becomes NULL); d's strings and sig's are copied;
+ * sig->secret is taken. */
 void web_webhook_enqueue(struct web_request *req, struct web_response *res,
-                         const struct depot_inbox_delivery *d);
+                         const struct depot_inbox_delivery *d,
+                         struct web_webhook_signature *sig);
 
 /* The endpoints (webhook_shopify.c, webhook_woocommerce.c); routed in webhooks.c. */
 void web_webhook_shopify(struct web_request *req, struct web_response *res);

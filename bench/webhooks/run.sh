@@ -7,6 +7,9 @@
 # delivery (less sensitive to other load on the box than the rates), then checks that
 # every 200 is in the inbox.
 # Usage: bench/webhooks/run.sh [BUILD_DIR]
+# DURATION, CONNECTIONS: wrk settings. PERF_OUT=file: also `perf record -g` depotd during
+# its run (for profiling). POST_SHOP=domain: send another shop domain (an unknown shop
+# measures the HTTP path alone: lookup and 404, no HMAC, no commit).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -97,7 +100,7 @@ wait_http "http://127.0.0.1:$DEPOTD_PORT/healthz"
 BODY="$TMP/order.json"
 python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))), end="")' \
     "$ROOT/tests/fixtures/shopify/orders_create.json" >"$BODY"
-export DEPOT_BENCH_BODY="$BODY" DEPOT_BENCH_SHOP="$SHOP"
+export DEPOT_BENCH_BODY="$BODY" DEPOT_BENCH_SHOP="${POST_SHOP:-$SHOP}"
 DEPOT_BENCH_HMAC=$(openssl dgst -sha256 -hmac "$SECRET" -binary <"$BODY" | base64)
 export DEPOT_BENCH_HMAC
 # Every request is a new delivery: thread-unique webhook and event ids.
@@ -159,7 +162,16 @@ THREADS_CPU="loop webhook-commit inbox-worker all"
 
 run nginx "http://127.0.0.1:$NGINX_PORT/" "$TMP/webhook.lua"
 for t in $THREADS_CPU; do eval "cpu0_$(echo $t | tr - _)=$(cpu_ticks $t)"; done
+PERF_PID=""
+if [ -n "${PERF_OUT:-}" ]; then
+    perf record -q -g -o "$PERF_OUT" -p "$DEPOTD_PID" 2>/dev/null &
+    PERF_PID=$!
+fi
 run webhook "http://127.0.0.1:$DEPOTD_PORT" "$TMP/webhook.lua"
+if [ -n "$PERF_PID" ]; then
+    kill -INT "$PERF_PID"
+    wait "$PERF_PID" || true
+fi
 for t in $THREADS_CPU; do eval "cpu1_$(echo $t | tr - _)=$(cpu_ticks $t)"; done
 
 STORED=$(sqlite3 "$DATA/depot.db" "SELECT count(*) FROM inbox")

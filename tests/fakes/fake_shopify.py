@@ -20,10 +20,20 @@ speaking the real request and response shapes for what Depot uses:
 Every answer carries extensions.cost.throttleStatus from a leaky bucket; an empty
 bucket answers HTTP 200 with errors[].extensions.code = "THROTTLED", as Shopify does.
 Effects are counted so tests can prove nothing happened twice.
+
+OAuth (enable_oauth): POST /admin/oauth/access_token takes the install's
+authorization-code exchange (form body; codes the test registered with add_code) and
+the refresh-token grant of expiring offline tokens (JSON body, the refresh token is
+rotated), both checked against the app's client id and secret; each issues a new access
+token, which becomes the one the API accepts. revoke_token() makes the API refuse the
+current token with 401 (as for a token that expired early or was revoked) while its
+refresh token still works; refuse_tokens = True refuses every token, refreshed ones too.
 """
 import json
 import re
+import secrets
 import time
+import urllib.parse
 
 from fakehttp import FakeHandler, FakeServer
 
@@ -50,6 +60,16 @@ class FakeShopify(FakeServer):
         self.order_queries = []   # the orders query's `query` argument per call
         self.subscriptions = {}   # (topic, callback url) -> subscription gid
         self.subscription_calls = 0
+        # OAuth (enable_oauth)
+        self.client_id = self.client_secret = None
+        self.expires_in = None    # seconds an issued token lives; None: non-expiring
+        self.codes = set()        # authorization codes not yet exchanged
+        self.refresh_tokens = set()  # refresh tokens that work now
+        self.grants = []          # grant_type of every token request, in order
+        self.issued = []          # every access token issued
+        self.refresh_issued = []  # every refresh token issued
+        self.revoked = set()      # access tokens the API refuses
+        self.refuse_tokens = False
 
     # ---- test helpers ----
     def add_order(self, order_id, n_fulfillment_orders=1):
@@ -85,6 +105,27 @@ class FakeShopify(FakeServer):
             self.shop_orders[gid] = node
         return gid
 
+    def enable_oauth(self, client_id, client_secret, expires_in=3600):
+        """Serves the token endpoint for that app; expires_in None issues non-expiring
+        tokens (no refresh token)."""
+        with self.lock:
+            self.client_id, self.client_secret = client_id, client_secret
+            self.expires_in = expires_in
+
+    def add_code(self):
+        code = "code-" + secrets.token_hex(8)
+        with self.lock:
+            self.codes.add(code)
+        return code
+
+    def revoke_token(self):
+        with self.lock:
+            self.revoked.add(self.token)
+
+    def grant_count(self, grant_type):
+        with self.lock:
+            return self.grants.count(grant_type)
+
     def level(self, item, loc):
         with self.lock:
             return self.levels.get((f"gid://shopify/InventoryItem/{item}",
@@ -106,11 +147,52 @@ class FakeShopify(FakeServer):
                                            "restoreRate": self.restore_rate}}}
         return ok, ext
 
+    def _access_token(self, headers, body):
+        try:
+            if "json" in (headers.get("Content-Type") or ""):
+                req = json.loads(body or b"{}")
+            else:
+                req = dict(urllib.parse.parse_qsl(body.decode()))
+            grant = req.get("grant_type", "authorization_code")
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            return 400, {"error": "invalid_request"}, []
+        with self.lock:
+            self.grants.append(grant)
+            if self.client_id is None or req.get("client_id") != self.client_id or \
+                    req.get("client_secret") != self.client_secret:
+                return 401, {"error": "invalid_client",
+                             "error_description": "client authentication failed"}, []
+            if grant == "refresh_token":
+                if req.get("refresh_token") not in self.refresh_tokens:
+                    return 400, {"error": "invalid_grant",
+                                 "error_description": "refresh token is invalid"}, []
+                self.refresh_tokens.discard(req["refresh_token"])
+            elif grant == "authorization_code":
+                if req.get("code") not in self.codes:
+                    return 400, {"error": "invalid_request",
+                                 "error_description": "code is invalid"}, []
+                self.codes.discard(req["code"])
+            else:
+                return 400, {"error": "unsupported_grant_type"}, []
+            self.token = "shpat_" + secrets.token_hex(16)
+            self.issued.append(self.token)
+            doc = {"access_token": self.token, "scope": "read_orders,write_inventory"}
+            if self.expires_in:
+                refresh = "shprt_" + secrets.token_hex(16)
+                self.refresh_tokens.add(refresh)
+                self.refresh_issued.append(refresh)
+                doc.update({"expires_in": self.expires_in, "refresh_token": refresh,
+                            "refresh_token_expires_in": 7776000})
+            return 200, doc, []
+
     def handle_api(self, method, path, query, headers, body):
+        if method == "POST" and path == "/admin/oauth/access_token":
+            return self._access_token(headers, body)
         m = re.fullmatch(r"/admin/api/(\d{4}-\d{2}|unstable)/graphql\.json", path)
         if method != "POST" or not m:
             return 404, {"errors": "Not Found"}, []
-        if headers.get("X-Shopify-Access-Token") != self.token:
+        token = headers.get("X-Shopify-Access-Token")
+        if token != self.token or token in self.revoked or self.refuse_tokens:
             with self.lock:
                 self.unauthorized += 1
             return 401, {"errors": "[API] Invalid API key or access token (unrecognized "

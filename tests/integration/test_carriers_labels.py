@@ -14,6 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_testlib as cl  # noqa: E402
 import depot_testlib as dt  # noqa: E402
 import fake_carriers as fc  # noqa: E402
 
@@ -25,26 +26,10 @@ SHIP_TO = {"name": "Ada Lovelace", "address1": "Hauptstr. 5", "city": "Hamburg",
            "zip": "20095", "country_code": "DE", "phone": "+4940555"}
 
 
-class CarrierLabelTest(unittest.TestCase):
+class CarrierLabelTest(cl.DataDirTest):
     def setUp(self):
-        self.tmp = dt.TempDataDir()
-        self.addCleanup(self.tmp.cleanup)
-        self.ctl("init")
+        super().setUp()
         self.ctl("stock", "import", DEMO_CSV)
-
-    def ctl(self, *args, ok=True, input=None):
-        proc = dt.run_depotctl("--data-dir", self.tmp.data_dir, *args, input=input)
-        if ok:
-            self.assertEqual(proc.returncode, 0, proc.stderr)
-        return proc
-
-    def sql(self, query, args=()):
-        conn = self.tmp.connect()
-        try:
-            with conn:
-                return conn.execute(query, args).fetchall()
-        finally:
-            conn.close()
 
     def add_carrier(self, fake, kind, **config):
         args = ["carrier", "add", kind, "--client-id", fc.CLIENT_ID, "--client-secret",

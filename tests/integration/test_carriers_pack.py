@@ -8,7 +8,6 @@ carrier's tracking number. While the carrier is down packing goes on, the API sa
 is pushed to WebSocket clients. No secret or token appears in depotd's log, the API's
 answers or the database files."""
 
-import http.client
 import json
 import os
 import sys
@@ -16,6 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakes"))
+import cli_testlib as cl  # noqa: E402
 import depot_testlib as dt  # noqa: E402
 import fake_carriers as fc  # noqa: E402
 from fake_shopify import FakeShopify  # noqa: E402
@@ -26,18 +26,16 @@ SKU = "COF-ESP-250"
 SHOPIFY_TOKEN = "shpat_pack_test_token_5e6f"
 
 
-class CarrierPackTest(unittest.TestCase):
+class CarrierPackTest(cl.DataDirTest):
     def setUp(self):
         self.fake = fc.FakeCarriers().__enter__()
         self.addCleanup(self.fake.__exit__, None, None, None)
         self.shop = FakeShopify(token=SHOPIFY_TOKEN)
         self.shop.start()
         self.addCleanup(self.shop.stop)
-        self.tmp = dt.TempDataDir()
-        self.addCleanup(self.tmp.cleanup)
         self.answers = []  # every API answer body, for the secrets check
         self.logs = []     # stderr of every depotd run
-        self.ctl("init")
+        super().setUp()
         self.ctl("stock", "import", DEMO_CSV)
         self.ctl("carrier", "add", "fedex", "--client-id", fc.CLIENT_ID, "--client-secret",
                  "-", "--account", "740561073", "--api-base", self.fake.base, "--config",
@@ -61,8 +59,7 @@ class CarrierPackTest(unittest.TestCase):
     # ---- plumbing -------------------------------------------------------------------
 
     def ctl(self, *args, input=None):
-        proc = dt.run_depotctl("--data-dir", self.tmp.data_dir, *args, input=input)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        proc = super().ctl(*args, input=input)
         self.answers.append(proc.stdout + proc.stderr)
         return proc
 
@@ -87,29 +84,10 @@ class CarrierPackTest(unittest.TestCase):
         self.logs.append(self.daemon.stderr())
         self.daemon = None
 
-    def sql(self, query, args=()):
-        conn = self.tmp.connect()
-        try:
-            with conn:
-                return conn.execute(query, args).fetchall()
-        finally:
-            conn.close()
-
     def request(self, method, path, body=None, token=None):
-        h = {"Authorization": f"Bearer {token or self.packer}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=data, headers=h)
-            r = conn.getresponse()
-            raw = r.read()
-            self.answers.append(raw.decode("latin-1"))
-            return r.status, json.loads(raw or b"null")
-        finally:
-            conn.close()
+        status, raw = cl.api_request(self.port, token or self.packer, method, path, body)
+        self.answers.append(raw.decode("latin-1"))
+        return status, json.loads(raw or b"null")
 
     def channel_order(self, number):
         """An order of the Shopify channel (external id = Shopify's numeric id)."""
@@ -155,15 +133,10 @@ class CarrierPackTest(unittest.TestCase):
         blobs = self.logs + self.answers
         if self.daemon:
             blobs.append(self.daemon.stderr())
-        for name in os.listdir(self.tmp.data_dir):
-            path = os.path.join(self.tmp.data_dir, name)
-            if os.path.isfile(path) and name.startswith("depot.db"):
-                with open(path, "rb") as f:
-                    blobs.append(f.read().decode("latin-1"))
+        blobs += cl.data_dir_texts(self.tmp.data_dir, db_only=True)
         self.assertGreater(len(self.fake.issued), 0)
-        for secret in [fc.CLIENT_SECRET, SHOPIFY_TOKEN, "whsec-pack", *self.fake.issued]:
-            for blob in blobs:
-                self.assertNotIn(secret, blob)
+        cl.assert_no_secret(self, [fc.CLIENT_SECRET, SHOPIFY_TOKEN, "whsec-pack",
+                                   *self.fake.issued], blobs)
 
     # ---- tests ----------------------------------------------------------------------
 

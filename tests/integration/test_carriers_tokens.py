@@ -13,22 +13,12 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_testlib as cl  # noqa: E402
 import depot_testlib as dt  # noqa: E402
 import fake_carriers as fc  # noqa: E402
 
 
-class CarrierTokenTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = dt.TempDataDir()
-        self.addCleanup(self.tmp.cleanup)
-        self.ctl("init")
-
-    def ctl(self, *args, ok=True, input=None):
-        proc = dt.run_depotctl("--data-dir", self.tmp.data_dir, *args, input=input)
-        if ok:
-            self.assertEqual(proc.returncode, 0, proc.stderr)
-        return proc
-
+class CarrierTokenTest(cl.DataDirTest):
     def add(self, fake, kind, secret=fc.CLIENT_SECRET, *extra):
         args = ["carrier", "add", kind, "--client-id", fc.CLIENT_ID, "--client-secret", "-",
                 "--account", "740561073", "--api-base", fake.base]
@@ -42,15 +32,8 @@ class CarrierTokenTest(unittest.TestCase):
         return json.loads(self.ctl("--json", "carrier", "test", name).stdout)
 
     def assert_no_secret(self, fake, *texts):
-        blobs = list(texts)
-        for name in os.listdir(self.tmp.data_dir):
-            path = os.path.join(self.tmp.data_dir, name)
-            if os.path.isfile(path):
-                with open(path, "rb") as f:
-                    blobs.append(f.read().decode("latin-1"))
-        for blob in blobs:
-            for secret in [fc.CLIENT_SECRET, fc.DHL_PASSWORD, *fake.issued]:
-                self.assertNotIn(secret, blob)
+        cl.assert_no_secret(self, [fc.CLIENT_SECRET, fc.DHL_PASSWORD, *fake.issued],
+                            [*texts, *cl.data_dir_texts(self.tmp.data_dir)])
 
     def test_token_is_cached_sealed_and_reused(self):
         with fc.FakeCarriers() as fake:

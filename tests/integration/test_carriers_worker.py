@@ -12,19 +12,18 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_testlib as cl  # noqa: E402
 import depot_testlib as dt  # noqa: E402
 import fake_carriers as fc  # noqa: E402
 from test_carriers_labels import DEMO_CSV, SHIPPER, SHIP_TO  # noqa: E402
 
 
-class CarrierWorkerTest(unittest.TestCase):
+class CarrierWorkerTest(cl.DataDirTest):
     def setUp(self):
         self.fake = fc.FakeCarriers().__enter__()
         self.addCleanup(self.fake.__exit__, None, None, None)
-        self.tmp = dt.TempDataDir()
-        self.addCleanup(self.tmp.cleanup)
+        super().setUp()
         d = self.tmp.data_dir
-        self.ctl("init")
         self.ctl("stock", "import", DEMO_CSV)
         self.ctl("carrier", "add", "fedex", "--client-id", fc.CLIENT_ID, "--client-secret",
                  fc.CLIENT_SECRET, "--account", "740561073", "--api-base", self.fake.base,
@@ -38,32 +37,9 @@ class CarrierWorkerTest(unittest.TestCase):
         self.daemon.start()
         self.addCleanup(self.daemon.stop)
 
-    def ctl(self, *args):
-        proc = dt.run_depotctl("--data-dir", self.tmp.data_dir, *args)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        return proc
-
-    def sql(self, query, args=()):
-        conn = self.tmp.connect()
-        try:
-            with conn:
-                return conn.execute(query, args).fetchall()
-        finally:
-            conn.close()
-
     def request(self, method, path, body=None):
-        h = {"Authorization": f"Bearer {self.token}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=data, headers=h)
-            r = conn.getresponse()
-            return r.status, json.loads(r.read() or b"null")
-        finally:
-            conn.close()
+        status, raw = cl.api_request(self.port, self.token, method, path, body)
+        return status, json.loads(raw or b"null")
 
     def shipment(self, external_id):
         order_id = json.loads(self.ctl("--json", "order", "create", "--external-id",

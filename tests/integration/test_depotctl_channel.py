@@ -9,7 +9,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import depot_testlib as dt  # noqa: E402
+import cli_testlib as cl  # noqa: E402
 
 TOKEN = "shpat_0123456789abcdef-secret-token"
 WEBHOOK_SECRET = "whsec-the-shopify-webhook-secret"
@@ -18,31 +18,12 @@ CS = "cs_1e1e1e1e1e1e1e1e-consumer-secret"
 SECRETS = [TOKEN, WEBHOOK_SECRET, CK, CS]
 
 
-class ChannelCliTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = dt.TempDataDir()
-        self.addCleanup(self.tmp.cleanup)
-        self.ctl("init")
-
-    def ctl(self, *args, ok=True, input=None):
-        proc = dt.run_depotctl("--data-dir", self.tmp.data_dir, *args, input=input)
-        if ok:
-            self.assertEqual(proc.returncode, 0, proc.stderr)
-        return proc
-
+class ChannelCliTest(cl.DataDirTest):
     def channels(self):
         return json.loads(self.ctl("--json", "channel", "list").stdout)["items"]
 
     def assert_no_secret_anywhere(self, *texts):
-        blobs = list(texts)
-        for name in os.listdir(self.tmp.data_dir):
-            path = os.path.join(self.tmp.data_dir, name)
-            if os.path.isfile(path):
-                with open(path, "rb") as f:
-                    blobs.append(f.read().decode("latin-1"))
-        for blob in blobs:
-            for secret in SECRETS:
-                self.assertNotIn(secret, blob)
+        cl.assert_no_secret(self, SECRETS, [*texts, *cl.data_dir_texts(self.tmp.data_dir)])
 
     def add_shopify(self, *extra):
         return self.ctl("--json", "channel", "add", "shopify", "--shop",

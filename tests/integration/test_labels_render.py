@@ -48,16 +48,32 @@ def renderer_missing():
     return None
 
 
+_renderer = None
+
+
+def _render(zpl, w, h, dpmm, png):
+    """Renders through one long-lived `node render_zpl.js --serve` (started on first use,
+    ended with the test process), so the WebAssembly renderer starts once per test file."""
+    global _renderer
+    if _renderer is None or _renderer.poll() is not None:
+        env = dict(os.environ, NODE_PATH=os.path.join(NODE_DIR, "node_modules"))
+        _renderer = subprocess.Popen(["node", RENDER_JS, "--serve"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=env)
+    _renderer.stdin.write(json.dumps({"zpl": zpl, "width_mm": w, "height_mm": h,
+                                      "dpmm": dpmm, "out": png}) + "\n")
+    _renderer.stdin.flush()
+    answer = _renderer.stdout.readline().strip()
+    if answer != "ok":
+        raise AssertionError(f"render_zpl.js: {answer or 'exited'}")
+
+
 def decode(zpl, stock, dpi):
     """Renders zpl on the stock at dpi and returns zbarimg's symbols as
     [(type, data, modifiers)]."""
     w, h = STOCK_MM[stock]
     with tempfile.TemporaryDirectory(prefix="depot-label-") as tmp:
         png = os.path.join(tmp, "label.png")
-        env = dict(os.environ, NODE_PATH=os.path.join(NODE_DIR, "node_modules"))
-        subprocess.run(["node", RENDER_JS, str(w), str(h), str(DOTS_PER_MM[dpi]), png],
-                       input=zpl, text=True, env=env, check=True, capture_output=True,
-                       timeout=120)
+        _render(zpl, w, h, DOTS_PER_MM[dpi], png)
         p = subprocess.run(["zbarimg", "--nodbus", "-q", "--xml", png], capture_output=True,
                            text=True, timeout=60)
     if p.returncode not in (0, 4):  # 4: no symbol found

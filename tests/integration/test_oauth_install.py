@@ -7,7 +7,6 @@ POSTed to our callback, verified by the single-use user_id, stored sealed)."""
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import secrets
@@ -17,6 +16,7 @@ import unittest
 from urllib.parse import parse_qs, quote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli_testlib as cl  # noqa: E402
 import depot_testlib as dt  # noqa: E402
 import fake_carriers as fc  # noqa: E402
 
@@ -60,20 +60,10 @@ class OAuthInstallTest(unittest.TestCase):
             cls.fake.__exit__(None, None, None)
 
     def request(self, method, path, body=None, auth=True):
-        h = {"Authorization": f"Bearer {self.token}"} if auth else {}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=data, headers=h)
-            r = conn.getresponse()
-            raw = r.read()
-            self.answers.append(raw.decode("latin-1"))
-            return r.status, (json.loads(raw) if raw else None)
-        finally:
-            conn.close()
+        status, raw = cl.api_request(self.port, self.token if auth else None, method, path,
+                                     body)
+        self.answers.append(raw.decode("latin-1"))
+        return status, (json.loads(raw) if raw else None)
 
     def channels(self):
         out = dt.run_depotctl("--data-dir", self.tmp.data_dir, "--json", "channel", "list",
@@ -81,11 +71,7 @@ class OAuthInstallTest(unittest.TestCase):
         return json.loads(out)["items"]
 
     def sql(self, query, args=()):
-        conn = self.tmp.connect()
-        try:
-            return conn.execute(query, args).fetchall()
-        finally:
-            conn.close()
+        return cl.sql(self.tmp, query, args)
 
     def start_shopify(self, shop=SHOP):
         status, doc = self.request("POST", "/api/v1/oauth/shopify/start",
@@ -268,15 +254,10 @@ class OAuthInstallTest(unittest.TestCase):
         """Runs last: everything the install flows did is in the log and the files."""
         self.assertGreater(len(self.fake.issued), 2)
         refresh_tokens = list(self.fake.shopify_refresh)
-        blobs = [self.daemon.stderr(), *self.answers]
-        for name in os.listdir(self.tmp.data_dir):
-            if name.startswith("depot.db"):
-                with open(os.path.join(self.tmp.data_dir, name), "rb") as f:
-                    blobs.append(f.read().decode("latin-1"))
-        for secret in [fc.SHOPIFY_APP_SECRET, "cs_" + "b" * 40, *self.fake.issued,
-                       *refresh_tokens]:
-            for blob in blobs:
-                self.assertNotIn(secret, blob)
+        blobs = [self.daemon.stderr(), *self.answers,
+                 *cl.data_dir_texts(self.tmp.data_dir, db_only=True)]
+        cl.assert_no_secret(self, [fc.SHOPIFY_APP_SECRET, "cs_" + "b" * 40, *self.fake.issued,
+                                   *refresh_tokens], blobs)
 
 
 if __name__ == "__main__":

@@ -231,10 +231,10 @@ class BucketCase(Base):
         calls = len(self.fake.requests)
         self.assertGreaterEqual(calls, 60)  # read + set per SKU
         # paced by throttleStatus (what the answers report, less the calls still on the
-        # wire): a few calls may still meet an empty bucket (the worker's clock and the
-        # shop's differ by the network), but not the half of them that a worker firing
-        # as fast as its slots allow runs into
-        self.assertLessEqual(self.fake.throttled, calls // 10, f"{self.fake.throttled} of {calls}")
+        # wire, an answer read out of order only lowering the estimate): none of 60-odd
+        # calls met an empty bucket in runs on a loaded machine; a worker firing as fast
+        # as its slots allow runs into it with half of them (22 of 46 measured)
+        self.assertLessEqual(self.fake.throttled, 3, f"{self.fake.throttled} of {calls}")
         self.assertEqual(self.ob.status()["channels"][0]["bucket"]["maximum"], 40)
 
 if __name__ == "__main__":

@@ -95,6 +95,13 @@ class ShopifyCase(unittest.TestCase):
         st = self.ob.status()
         self.assertTrue(st["running"])
         self.assertEqual(st["channels"][0]["bucket"]["maximum"], 1000)
+        # the endpoint's breaker saw the upstream faults (500, hung answer, partial body,
+        # invalid JSON at least) but never enough in a row to open
+        (brk,) = [b for b in st["breakers"] if b["endpoint"] == "graphql"]
+        self.assertGreaterEqual(brk["errors"], 4)
+        self.assertEqual((brk["state"], brk["opens"]), ("closed", 0))
+        self.assertEqual(self.ob.metric("depot_sync_circuit_state", channel=1,
+                                        endpoint="graphql", state="closed"), 1)
 
     def test_breaker_opens_on_failures_and_closes_after_a_probe(self):
         self.setup_channel({"SKU-1": 10})

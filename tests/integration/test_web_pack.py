@@ -237,6 +237,11 @@ class PackApiTest(unittest.TestCase):
         status, r = self.call("POST", f"/api/v1/shipments/{sid2}/void", token=self.super_token)
         self.assertEqual((status, r["error"]["code"]), (409, "carrier_label"), r)
         self.assertIn("void-label", r["error"]["message"])
+        # Its reprint is the carrier's label, which has not arrived: nothing is queued.
+        jobs = self.srv.query("SELECT count(*) FROM print_jobs")[0][0]
+        status, r = self.call("POST", f"/api/v1/shipments/{sid2}/reprint", {"station": "PACK-9"})
+        self.assertEqual((status, r["error"]["code"]), (409, "label_pending"), r)
+        self.assertEqual(self.srv.query("SELECT count(*) FROM print_jobs")[0][0], jobs)
         self.assertEqual(self.srv.query("SELECT status FROM shipments WHERE id = ?", sid2),
                          [("shipped",)])
         status, r = self.call("POST", "/api/v1/shipments/999999/void", token=self.super_token)

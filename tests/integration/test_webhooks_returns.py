@@ -77,6 +77,10 @@ class WebhookReturnsTest(unittest.TestCase):
                 self.assertEqual(rows[0][2], "QUARANTINE" if disposition == "damaged"
                                  else "MAIN")
                 self.assertEqual(d.stock("SKU-A")["on_hand"], on_hand + ledger_back)
+                # Only a sellable unit goes back through the ledger, as a "return".
+                returned = d.query("SELECT delta FROM ledger WHERE kind = 'return' AND"
+                                   " ref LIKE ?", f"order:{oid}/return:%")
+                self.assertEqual(returned, [(1,)] if ledger_back else [])
                 audit = d.query("SELECT count(*) FROM audit WHERE action = 'return.create'"
                                 " AND entity = ?", f"order:{oid}")[0][0]
                 self.assertEqual(audit, 1)

@@ -2,10 +2,13 @@
 hold at the endpoint: X-Shopify-Event-Id + topic de-duplicates across webhook ids;
 header names are case-insensitive for both channels; order lines resolve by channel
 variant id, then product id, then SKU code, then GTIN; fulfillments/update,
-WooCommerce order.updated and product.updated take effect; a stale inventory level
-never overwrites stock; unknown topics are ignored; dead letters are inspected and
-replayed through the API, and replaying an applied delivery changes nothing."""
+WooCommerce order.updated and product.updated take effect; a paid order reserves all its
+lines or none; the stale window (webhook_stale_after) is configurable and a stale
+inventory level never overwrites stock; unknown topics are ignored; dead letters are
+inspected and replayed through the API, and replaying an applied delivery changes
+nothing."""
 
+import datetime
 import json
 import os
 import sys
@@ -266,6 +269,27 @@ class WebhookTopicsTest(unittest.TestCase):
         self.assertEqual(reserved(d.order(d.shop_id, 9701)), {"SKU-E": 2})
         self.assertEqual(d.query("SELECT count(*) FROM audit WHERE action = 'order.ingest'"
                                  " AND entity = ?", f"order:{order['id']}")[0][0], 1)
+
+
+class WebhookStaleWindowTest(unittest.TestCase):
+    def test_stale_window_is_configurable(self):
+        d = wh.Depot(webhook_stale_after=60).start()
+        try:
+            def triggered(seconds_ago):
+                t = datetime.datetime.now(datetime.timezone.utc) - \
+                    datetime.timedelta(seconds=seconds_ago)
+                return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            for order_id, ago in ((9801, 5), (9802, 120)):
+                status, _ = d.shopify(wh.order_body(order_id=order_id),
+                                      triggered_at=triggered(ago))
+                self.assertEqual(status, 200)
+            rows = d.query("SELECT json_extract(body, '$.id'), stale FROM inbox ORDER BY id")
+            self.assertEqual(rows, [(9801, 0), (9802, 1)])
+            # Stale but newer than anything held: a new order is still created.
+            d.settled()
+            self.assertEqual(d.order(d.shop_id, 9802)["status"], "reserved")
+        finally:
+            d.close()
 
 
 if __name__ == "__main__":

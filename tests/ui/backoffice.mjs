@@ -109,6 +109,7 @@ await main(async ({ page, context }) => {
   await wedge(page, 'COF-ETH-250');
   await result(page, 'ok', /All items scanned/);
   await wedge(page, 'CMD-PACK');
+  await page.getByRole('button', { name: 'Ship and print label' }).waitFor();
   await wedge(page, 'CMD-PACK');
   await result(page, 'ok', /shipped\. Label queued on DOCK-1/);
 

@@ -26,6 +26,8 @@ await main(async ({ page }) => {
   } else {
     await login(page, 'packer');
   }
+  // Nothing below reloads the page: this mark must survive to the end.
+  await page.evaluate(() => { window.__sameDocument = true; });
   // Back office screens are not offered, and refused when typed in.
   check(await page.locator('#nav a', { hasText: 'Users' }).count() === 0, 'packer sees the Users screen');
   await page.goto(page.url().split('#')[0] + '#/users');
@@ -94,7 +96,8 @@ await main(async ({ page }) => {
   await shot(page, 'pack-complete');
 
   await scan('CMD-PACK');
-  await page.getByLabel('Weight in grams (optional)').fill('1250');
+  await page.getByLabel(/Weight in grams/).fill('1250');
+  check(await page.locator('#pack-carrier').inputValue() === 'manual', 'own label by default');
   await page.getByLabel('Box (optional)').selectOption('M');
   await shot(page, 'pack-confirm');
   // Confirmed by the button, or on the serial run by scanning PACK a second time.
@@ -120,5 +123,6 @@ await main(async ({ page }) => {
   const reprintJob = Number(/print job (\d+)/.exec(again)[1]);
   // The live region carries the result for screen readers.
   check(await page.locator('#scan-result').getAttribute('aria-live') === 'assertive', 'live region');
+  check(await page.evaluate(() => window.__sameDocument === true), 'the page was never reloaded');
   return { job, reprintJob };
 });

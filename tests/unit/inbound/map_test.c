@@ -65,6 +65,10 @@ static void TEST_shopify_wrong_types_name_the_field(void)
         {"{\"id\":1,\"line_items\":[{\"id\":2,\"quantity\":1,\"sku\":5}]}",
          "line_items[0].sku must be a string"},
         {"{\"id\":1,\"updated_at\":\"yesterday\"}", "updated_at is not an ISO 8601 time"},
+        {"{\"id\":1,\"line_items\":[{\"id\":2,\"quantity\":1e400}]}",
+         "line_items[0].quantity must be a whole number"},
+        {"{\"id\":1e300}", "order.id must be a whole number below 2^53"},
+        {"{\"id\":\"12345678901234567890123456789012345\"}", "order.id must be 1..31"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct depot_mapped_order m;
@@ -75,6 +79,18 @@ static void TEST_shopify_wrong_types_name_the_field(void)
             fprintf(stderr, "case %zu: got '%s', want '%s'\n", i, err, cases[i].why);
         CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].why));
     }
+    /* Nesting far deeper than cJSON's limit is refused, not a stack overflow. */
+    size_t depth = 200000;
+    char *deep = malloc(depth + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(deep);
+    memset(deep, '[', depth);
+    deep[depth] = '\0';
+    struct depot_mapped_order m;
+    char err[300] = "";
+    CU_ASSERT_EQUAL(depot_map_shopify_order(deep, depth, 1, "orders/create", &m, err,
+                                            sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "malformed JSON"));
+    free(deep);
 }
 
 static void TEST_shopify_refund_restocked_lines_with_disposition(void)

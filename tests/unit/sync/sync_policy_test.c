@@ -105,7 +105,7 @@ static void TEST_rate_limit_follows_shopify_bucket(void)
     cJSON *ext = cJSON_Parse("{\"cost\":{\"requestedQueryCost\":10,\"throttleStatus\":"
                              "{\"maximumAvailable\":100,\"currentlyAvailable\":15,"
                              "\"restoreRate\":10}}}");
-    sync_rate_observe_shopify(&ch, ext, 50);
+    sync_rate_observe_shopify(&ch, ext, 49, 50);
     cJSON_Delete(ext);
     CU_ASSERT_TRUE(sync_rate_allow(&ch, 10, 50));
     sync_rate_spend(&ch, 10, 50);
@@ -124,7 +124,7 @@ static void TEST_rate_counts_calls_in_flight_and_the_bucket(void)
     ch.wire_cost = 20;                                    /* two calls on the wire */
     cJSON *ext = cJSON_Parse("{\"cost\":{\"throttleStatus\":{\"maximumAvailable\":40,"
                              "\"currentlyAvailable\":30,\"restoreRate\":100}}}");
-    sync_rate_observe_shopify(&ch, ext, 10);
+    sync_rate_observe_shopify(&ch, ext, 9, 10);
     cJSON_Delete(ext);
     /* 30 reported, 20 of it still to be taken by the calls in flight */
     CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 10), 1);
@@ -132,6 +132,16 @@ static void TEST_rate_counts_calls_in_flight_and_the_bucket(void)
     CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 20), 4);    /* capped at 40 */
     CU_ASSERT_EQUAL(sync_rate_calls(&ch, 100, 10), 0);  /* bigger than the bucket: */
     CU_ASSERT_EQUAL(sync_rate_calls(&ch, 100, 11), 1);  /* one, once it is full */
+    /* the answer to a call that ran alongside, read late, may carry an older figure:
+     * it can only lower the estimate */
+    ext = cJSON_Parse("{\"cost\":{\"throttleStatus\":{\"maximumAvailable\":40,"
+                      "\"currentlyAvailable\":40,\"restoreRate\":100}}}");
+    ch.wire_cost = 0;
+    sync_rate_observe_shopify(&ch, ext, 8, 10);
+    CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 10), 1);
+    sync_rate_observe_shopify(&ch, ext, 10.5, 11); /* a call sent after: taken as is */
+    cJSON_Delete(ext);
+    CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 11), 4);
     sync_rate_pause(&ch, 1, 11);
     CU_ASSERT_EQUAL(sync_rate_calls(&ch, 10, 11.5), 0);
 }

@@ -20,7 +20,7 @@ export async function mount(main, ctx) {
   try { saved = JSON.parse(localStorage.getItem(STATION_KEY) || 'null'); } catch { /* start over */ }
   const state = {
     station: saved && saved.station, printer: saved && saved.printer,
-    order: null, counts: {}, lastShipment: null, packing: false, busy: false,
+    order: null, counts: {}, lastShipment: null, packing: false, busy: false, carrier: null,
     devices: null,
   };
   const offs = [];
@@ -158,7 +158,11 @@ export async function mount(main, ctx) {
   }
 
   function command(name) {
-    if (name === 'PACK') { if (state.packing) ui.confirm.querySelector('form').requestSubmit(); else startPack(); }
+    if (name === 'PACK') {
+      const form = ui.confirm.querySelector('form');
+      if (!state.packing) startPack();
+      else if (form) form.requestSubmit(); // (a PACK while the form is still coming is ignored)
+    }
     else if (name === 'CANCEL') { clearOrder(); }
     else if (name === 'REPRINT') { reprint(); }
     else if (name === 'LOGOUT') { document.getElementById('logout').click(); }
@@ -187,27 +191,37 @@ export async function mount(main, ctx) {
   }
 
   // ---- PACK, ship, reprint -----------------------------------------------------------------
-  function startPack() {
+  async function startPack() {
     if (!complete()) {
       bad(state.order ? `Not complete: still need ${remaining().join(', ')}.` : 'Scan an order first.');
       return;
     }
+    if (state.packing) return;
     state.packing = true;
-    const weight = field('Weight in grams (optional)', { id: 'pack-weight', type: 'number', min: 1, max: 1000000, inputmode: 'numeric' });
+    // Our own address label, or a carrier's (its label prints when the carrier answers).
+    const carriers = await api('GET', '/api/v1/pack/carriers').then(d => d.items).catch(() => []);
+    const weight = field('Weight in grams (optional; needed for a carrier)', { id: 'pack-weight', type: 'number', min: 1, max: 1000000, inputmode: 'numeric' });
     const box = field('Box (optional)', { id: 'pack-box', tag: 'select',
       options: [['', '— none —'], ['S', 'Small'], ['M', 'Medium'], ['L', 'Large'], ['XL', 'Extra large']] });
+    const carrier = field('Carrier', { id: 'pack-carrier', tag: 'select',
+      options: [['manual', 'Own label (no carrier)'], ...carriers.map(c => [c.name,
+        `${c.name} (${c.kind})${c.available ? '' : ' — ' + (c.message || 'Service temporarily unavailable')}`])] });
+    if (carriers.some(c => c.name === state.carrier)) carrier.input.value = state.carrier;
     const go = h('button', { type: 'submit', class: 'big primary', id: 'pack-confirm' }, 'Ship and print label');
     fill(ui.confirm, h('form', { class: 'confirm', 'aria-label': 'Pack', onsubmit: ev => {
       ev.preventDefault();
-      ship(weight.input.value ? Number(weight.input.value) : undefined, box.input.value || undefined);
-    } }, weight.wrap, box.wrap, go,
+      state.carrier = carrier.input.value;
+      ship(weight.input.value ? Number(weight.input.value) : undefined, box.input.value || undefined,
+           carrier.input.value === 'manual' ? undefined : carrier.input.value);
+    } }, carrier.wrap, weight.wrap, box.wrap, go,
       h('button', { type: 'button', class: 'big', onclick: () => { state.packing = false; fill(ui.confirm); ui.scan.focus(); } }, 'Back')));
     say('info', 'Weigh and choose a box if you like, then Ship (or scan PACK again).');
     go.focus();
   }
 
-  async function ship(weight_g, box) {
+  async function ship(weight_g, box, carrier) {
     if (state.busy || !complete()) return;
+    if (carrier && !weight_g) { bad(`Weigh the parcel: a ${carrier} label needs the weight.`); return; }
     state.busy = true;
     renderOrder();
     const o = state.order;
@@ -215,12 +229,14 @@ export async function mount(main, ctx) {
       const body = { scanned: state.counts, station: state.station, printer: state.printer };
       if (weight_g) body.weight_g = weight_g;
       if (box) body.box = box;
+      if (carrier) body.carrier = carrier;
       const r = await api('POST', `/api/v1/orders/${o.id}/pack`, null, body);
       state.order = r.order;
       state.lastShipment = r.shipment_id;
       state.packing = false;
       fill(ui.confirm);
-      if (r.print_job) { playDone(); say('ok', `Order ${orderName(o)} shipped. Label queued on ${state.printer} (print job ${r.print_job}). Scan the next order.`); }
+      if (carrier) { playDone(); say('ok', `Order ${orderName(o)} shipped with ${carrier}. Its label prints on ${state.printer} as soon as ${carrier} answers (shipment ${r.shipment_id}). Scan the next order.`); }
+      else if (r.print_job) { playDone(); say('ok', `Order ${orderName(o)} shipped. Label queued on ${state.printer} (print job ${r.print_job}). Scan the next order.`); }
       else bad(`Order ${orderName(o)} shipped, but the label was not queued: ${r.print_error}. Press Reprint.`);
     } catch (e) {
       bad(`Not packed: ${ctx.errorText(e)}`);
@@ -316,6 +332,11 @@ export async function mount(main, ctx) {
 
   offs.push(ws.on('scan', d => {
     if (d.station === state.station && d.source !== 'keyboard' && ui.scan && ui.scan.isConnected) handle(d);
+  }));
+  // A carrier's label arrived for the shipment just packed (the carrier worker).
+  offs.push(ws.on('shipment', d => {
+    if (d.shipment_id === state.lastShipment && d.tracking_number && ui.scan && ui.scan.isConnected)
+      say('ok', `Carrier label for shipment ${d.shipment_id} (tracking ${d.tracking_number}) queued on ${state.printer}.`);
   }));
   offs.push(ws.on('device', d => { if (state.devices && applyDeviceEvent(state.devices, d)) renderDevices(); }));
   offs.push(ws.on('resync', () => { if (ui.scan && ui.scan.isConnected) refreshDevices(); }));
