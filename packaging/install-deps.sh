@@ -22,6 +22,10 @@ nodejs
 zbar-tools
 chromium
 dpkg-dev
+lintian
+systemd
+udev
+valgrind
 "
 
 missing=""
