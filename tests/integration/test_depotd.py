@@ -53,6 +53,13 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(help_options()["listen"], "127.0.0.1:8080")
         self.assertEqual(help_options()["data_dir"], "./var")  # run from a build tree
 
+    def test_man_page_names_every_option(self):
+        with open(os.path.join(dt.SOURCE_DIR, "packaging", "man", "depotd.8"),
+                  encoding="utf-8") as f:
+            section = f.read().split(".SH CONFIGURATION", 1)[1].split(".SH ", 1)[0]
+        named = set(re.findall(r"\\fB(\w+)\\fP", section))
+        self.assertEqual(sorted(set(help_options()) - named), [])
+
     def test_example_config_has_every_option_at_its_default(self):
         example, table = example_options(), help_options()
         self.assertEqual(sorted(example), sorted(table))
