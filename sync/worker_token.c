@@ -133,8 +133,8 @@ enum sync_token_verdict sync__token_on_401(struct depot_sync *s, struct sync_job
     if (!ch->refresh) {
         double since = sync_now() - ch->token_forced_at;
         if (ch->token_forced_at > 0 && since < FORCE_INTERVAL_S) {
-            sync_job_error(job, "%s: HTTP 401: access token refused %.0f s after it was "
-                           "refreshed", ep, since);
+            sync_job_error(job, "%s: HTTP 401: access token refused %.0f s after a forced "
+                           "refresh", ep, since);
             return SYNC_TOKEN_FAIL;
         }
         if (refresh_start(s, job) != 0)
