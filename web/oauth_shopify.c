@@ -7,8 +7,9 @@
  *        (unknown, expired or replayed states are refused); then a short-lived thread
  *        exchanges the code for an offline token (asking for an expiring one, with
  *        refresh token), stores it sealed through depot_channel_add and the token cache,
- *        and subscribes the shop's webhooks (GraphQL webhookSubscriptionCreate) to our
- *        /webhooks/shopify -- all there, so the event loop never waits on Shopify. */
+ *        and queues the shop's webhook subscriptions to our /webhooks/shopify in the
+ *        outbox (the outbound worker sends webhookSubscriptionCreate) -- all there, so
+ *        the event loop never waits on Shopify. */
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 #include <curl/curl.h>
 #include <mbedtls/md.h>
 #include "carriers.h"
-#include "http_call.h"
+#include "channel_sync.h"
 #include "oauth.h"
 #include "token_install.h"
 #include "token_service.h"
@@ -168,68 +169,6 @@ static void audit_failure(depot_store *st, const char *action, const char *shop,
     cJSON_free(json);
 }
 
-/* The topics Depot processes (docs/API.md), subscribed at install. */
-static const char *const webhook_topics[] = {
-    "ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_PAID", "ORDERS_CANCELLED", "REFUNDS_CREATE",
-    "INVENTORY_LEVELS_UPDATE", "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE", NULL,
-};
-
-#define WEBHOOK_MUTATION                                                                   \
-    "mutation webhookSubscriptionCreate($topic: WebhookSubscriptionTopic!,"                \
-    " $webhookSubscription: WebhookSubscriptionInput!) { webhookSubscriptionCreate(topic:" \
-    " $topic, webhookSubscription: $webhookSubscription) { webhookSubscription { id }"     \
-    " userErrors { field message } } }"
-
-/* Subscribes the shop's webhooks with the GraphQL Admin API (webhookSubscriptionCreate);
- * "already taken" (a re-install) counts as done. Returns the number that failed, with
- * the last reason in err. */
-static int register_webhooks(const struct install_job *j, const char *token, char *err,
-                             size_t errlen)
-{
-    char url[512];
-    int failed = 0;
-    if (j->api_base[0])
-        snprintf(url, sizeof url, "%s/admin/api/%s/graphql.json", j->api_base,
-                 DEPOT_SHOPIFY_API_VERSION);
-    else
-        snprintf(url, sizeof url, "https://%s/admin/api/%s/graphql.json", j->shop,
-                 DEPOT_SHOPIFY_API_VERSION);
-    for (int i = 0; webhook_topics[i]; i++) {
-        struct curl_slist *h = NULL;
-        struct http_result r = {0};
-        cJSON *b = cJSON_CreateObject(), *ans = NULL;
-        cJSON_AddStringToObject(b, "query", WEBHOOK_MUTATION);
-        cJSON *vars = cJSON_AddObjectToObject(b, "variables");
-        cJSON_AddStringToObject(vars, "topic", webhook_topics[i]);
-        cJSON *sub = cJSON_AddObjectToObject(vars, "webhookSubscription");
-        cJSON_AddStringToObject(sub, "callbackUrl", j->webhook_url);
-        cJSON_AddStringToObject(sub, "format", "JSON");
-        char *body = cJSON_PrintUnformatted(b);
-        cJSON_Delete(b);
-        int ok = body && !http_header_add(&h, "Content-Type", "application/json") &&
-                 !http_header_add(&h, "X-Shopify-Access-Token", token);
-        struct http_call c = {.method = "POST", .url = url, .body = body, .headers = h,
-                              .timeout_ms = 15000};
-        if (ok && http_call_run(&c, &r) == 0 && r.status == 200)
-            ans = cJSON_ParseWithLength(r.body, r.len);
-        const cJSON *res = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(ans, "data"), "webhookSubscriptionCreate");
-        const cJSON *ue =
-            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "userErrors"), 0);
-        const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ue, "message"));
-        if (!res || (ue && !(msg && strstr(msg, "already been taken")))) {
-            failed++;
-            snprintf(err, errlen, "%s: %s", webhook_topics[i],
-                     msg ? msg : r.status ? "unexpected answer" : r.error);
-        }
-        cJSON_Delete(ans);
-        cJSON_free(body);
-        http_result_free(&r);
-        http_headers_free(h);
-    }
-    return failed;
-}
-
 static void *install_run(void *arg)
 {
     struct install_job *j = arg;
@@ -279,10 +218,12 @@ static void *install_run(void *arg)
                               a.expires_in ? (int64_t)time(NULL) + a.expires_in : 0,
                               a.refresh_token, "oauth:shopify");
     }
+    /* The subscriptions go through the outbox: durable, retried, and "already taken"
+     * (a re-install) counts as done. */
+    if (e == DEPOT_OK)
+        e = depot_channel_webhooks_queue(st, id, j->webhook_url, "oauth:shopify", NULL);
     if (e != DEPOT_OK)
         audit_failure(st, "oauth.install_failed", j->shop, depot_store_errmsg(st));
-    else if (register_webhooks(j, a.access_token, err, sizeof err) > 0)
-        audit_failure(st, "oauth.webhooks_failed", j->shop, err);
 out:
     token_answer_free(&a);
     token_secret_free(body);
