@@ -3,7 +3,6 @@
  * getting a token through the token service (its expiry is printed, never the token),
  * track or void a shipment at the carrier, set the Shopify app's credentials used by
  * the OAuth install, and start that install (the authorize link to open). */
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "carrier.h"

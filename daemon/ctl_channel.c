@@ -2,7 +2,6 @@
  * credentials (sealed with the master key), list channels (never their secrets), and map
  * SKUs and locations to the channel's own ids. */
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 #include "channel_sync.h"
 #include "ctl.h"
