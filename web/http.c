@@ -30,6 +30,7 @@ struct web_conn {
     int close_after;      /* close instead of keep-alive (unread body, protocol error) */
     double started;
     struct web_ws_client *ws;
+    char peer[64];        /* the client's address, looked up once per connection */
 };
 
 static const char *const security_headers[][2] = {
@@ -51,8 +52,11 @@ static void conn_reset(struct web_conn *c)
     free(c->req.body);
     free(c->res.body);
     struct web_ws_client *ws = c->ws;
+    char peer[sizeof c->peer];
+    memcpy(peer, c->peer, sizeof peer);
     memset(c, 0, sizeof *c);
     c->ws = ws;
+    memcpy(c->peer, peer, sizeof peer);
 }
 
 static enum web_method request_method(struct lws *wsi)
@@ -69,9 +73,9 @@ static enum web_method request_method(struct lws *wsi)
     return 0;
 }
 
-/* A new request id (16 hex digits): splitmix64 over a counter seeded from getrandom once,
- * so ids are unique and unguessable in sequence without a system call per request. Only
- * the loop thread calls it. */
+/* A new request id (16 hex digits) for logs and X-Request-Id -- unique, not a secret:
+ * splitmix64 (a bijection) over a counter seeded from getrandom once, rather than a
+ * system call per request. Only the loop thread calls it. */
 static void request_id(char out[17])
 {
     static uint64_t state;
@@ -123,7 +127,9 @@ static int on_request(struct lws *wsi, struct web_conn *c, const char *uri)
     c->req.wsi = wsi;
     c->req.method = request_method(wsi);
     request_id(c->req.request_id);
-    lws_get_peer_simple(wsi, c->req.peer, sizeof c->req.peer);
+    if (!c->peer[0])
+        lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
+    memcpy(c->req.peer, c->peer, sizeof c->req.peer);
     if (!c->req.method) {
         c->close_after = 1;
         web_respond_error(&c->res, 405, "method_not_allowed", "unsupported method");
@@ -172,6 +178,10 @@ static int on_request(struct lws *wsi, struct web_conn *c, const char *uri)
     int has_body_method = c->req.method == WEB_POST || c->req.method == WEB_PUT ||
                           c->req.method == WEB_PATCH;
     if (has_body_method && declared > 0) {
+        c->req.body = malloc((size_t)declared + 1); /* at most body_limit: checked above */
+        if (!c->req.body)
+            return -1;
+        c->body_cap = (size_t)declared + 1;
         c->body_expected = 1;
         lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, srv->cfg.request_timeout);
         return 0;

@@ -161,7 +161,9 @@ fail:
 
 int depot_web_service(struct depot_web *w)
 {
-    return lws_service(w->srv.ctx, 0);
+    int n = lws_service(w->srv.ctx, 0);
+    web_webhooks_flush(&w->srv);
+    return n;
 }
 
 void depot_web_publish(struct depot_web *w, const char *type, cJSON *data)

@@ -60,6 +60,7 @@ struct web_webhooks {
     pthread_mutex_t lock;
     pthread_cond_t cond;                 /* the committer waits on it */
     pthread_cond_t verify_cond;          /* the verifiers wait on it */
+    struct pending *arrived, **arrived_tail;       /* loop thread only: not yet handed on */
     struct pending *unverified, **unverified_tail; /* loop -> verifiers */
     struct pending *queue, **queue_tail; /* verifiers -> committer */
     struct pending *done, **done_tail;   /* committer -> loop */
@@ -390,11 +391,26 @@ void web_webhook_enqueue(struct web_request *req, struct web_response *res,
         w->outstanding->prev_out = p;
     w->outstanding = p;
     res->deferred = 1;
+    *w->arrived_tail = p; /* handed on by web_webhooks_flush after this loop round */
+    w->arrived_tail = &p->next;
+}
+
+void web_webhooks_flush(struct web_server *srv)
+{
+    struct web_webhooks *w = srv->webhooks;
+    if (!w || !w->arrived)
+        return;
+    int many = w->arrived->next != NULL;
     pthread_mutex_lock(&w->lock);
-    *w->unverified_tail = p;
-    w->unverified_tail = &p->next;
-    pthread_cond_signal(&w->verify_cond);
+    *w->unverified_tail = w->arrived;
+    w->unverified_tail = w->arrived_tail;
+    if (many)
+        pthread_cond_broadcast(&w->verify_cond);
+    else
+        pthread_cond_signal(&w->verify_cond);
     pthread_mutex_unlock(&w->lock);
+    w->arrived = NULL;
+    w->arrived_tail = &w->arrived;
 }
 
 void web_deferred_abandon(struct web_request *req)
@@ -415,6 +431,7 @@ struct web_webhooks *web_webhooks_new(struct web_server *srv, const char *db_pat
         return NULL;
     }
     w->srv = srv;
+    w->arrived_tail = &w->arrived;
     w->unverified_tail = &w->unverified;
     w->queue_tail = &w->queue;
     w->done_tail = &w->done;
@@ -480,6 +497,7 @@ void web_webhooks_free(struct web_webhooks *w)
     web_webhooks_stop(w);
     w->outstanding = NULL;
     /* Deliveries never committed were never acknowledged: the sender retries them. */
+    free_list(w->arrived);
     free_list(w->unverified);
     free_list(w->queue);
     free_list(w->done);

@@ -60,6 +60,10 @@ struct web_webhooks *web_webhooks_new(struct web_server *srv, const char *db_pat
 void web_webhooks_stop(struct web_webhooks *w);
 void web_webhooks_free(struct web_webhooks *w);
 
+/* On the loop thread after each round of lws_service: hands the deliveries queued in
+ * that round to the verifiers at once (one lock and wake-up for the round). */
+void web_webhooks_flush(struct web_server *srv);
+
 /* On the loop thread when it was woken (LWS_CALLBACK_EVENT_WAIT_CANCELLED): answers the
  * deliveries whose commit finished. */
 void web_webhooks_completed(struct web_server *srv);

@@ -148,7 +148,7 @@ errors() {
 }
 
 # CPU ticks (user + system) of depotd's event loop (the main thread), of the threads
-# named $1 (webhook-commit, inbox-worker), or of the whole process (all).
+# named $1 (webhook-verify, webhook-commit, inbox-worker), or of the whole process (all).
 cpu_ticks() {
     case $1 in
     loop) awk '{print $14 + $15}' "/proc/$DEPOTD_PID/task/$DEPOTD_PID/stat" ;;
@@ -158,7 +158,7 @@ cpu_ticks() {
        done | awk '{n += $1} END {print n + 0}' ;;
     esac
 }
-THREADS_CPU="loop webhook-commit inbox-worker all"
+THREADS_CPU="loop webhook-verify webhook-commit inbox-worker all"
 
 run nginx "http://127.0.0.1:$NGINX_PORT/" "$TMP/webhook.lua"
 for t in $THREADS_CPU; do eval "cpu0_$(echo $t | tr - _)=$(cpu_ticks $t)"; done
@@ -190,11 +190,17 @@ done
 ACKED=$(($(total webhook) - $(errors webhook)))
 echo "(acknowledged: about $ACKED; stored in the inbox: $STORED)"
 HZ=$(getconf CLK_TCK)
-printf 'CPU per acknowledged delivery (us):'
+PER=$ACKED
+if [ "$ACKED" -gt 0 ]; then
+    printf 'CPU per acknowledged delivery (us):'
+else # POST_SHOP: nothing is acknowledged; the cost of each refused request
+    PER=$(total webhook)
+    printf 'CPU per request, none acknowledged (us):'
+fi
 for t in $THREADS_CPU; do
     v=$(echo $t | tr - _)
     eval "d=\$((cpu1_$v - cpu0_$v))"
-    printf ' %s %s' "$t" "$(awk -v d="$d" -v hz="$HZ" -v n="$ACKED" \
+    printf ' %s %s' "$t" "$(awk -v d="$d" -v hz="$HZ" -v n="$PER" \
         'BEGIN {printf "%.0f", n ? d * 1e6 / hz / n : 0}')"
 done
 echo
