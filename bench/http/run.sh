@@ -11,82 +11,11 @@ THREADS=2
 CONNECTIONS=32
 ORDERS=200000 # more than the reserve run can use up
 
-# ---- tools -------------------------------------------------------------------------
-missing=""
-command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
-[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
-command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
-command -v curl >/dev/null 2>&1 || missing="$missing curl"
-if [ -n "$missing" ]; then
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    echo "bench: installing:$missing"
-    $SUDO apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
-if [ ! -x "$BUILD_DIR/bin/depotd" ]; then
-    echo "bench: $BUILD_DIR/bin/depotd not built; run 'make build' first" >&2
-    exit 1
-fi
-if grep -q '^CMAKE_BUILD_TYPE:STRING=Asan' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
-    echo "bench: $BUILD_DIR is a sanitizer build; run 'make build' (RelWithDebInfo) first" >&2
-    exit 1
-fi
-
-# ---- scratch space and clean-up ----------------------------------------------------
-TMP=$(mktemp -d /tmp/depot-bench-http.XXXXXX)
-NGINX_PID=""
-DEPOTD_PID=""
-cleanup() {
-    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
-    [ -n "$DEPOTD_PID" ] && kill "$DEPOTD_PID" 2>/dev/null && wait "$DEPOTD_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_http() { # url
-    i=0
-    until curl -s -o /dev/null "$1"; do
-        i=$((i + 1))
-        [ $i -gt 100 ] && { echo "bench: $1 did not come up" >&2; exit 1; }
-        sleep 0.1
-    done
-}
-
-# ---- nginx: one worker, `return 200` -------------------------------------------------
-NGINX_PORT=$(free_port)
-mkdir -p "$TMP/nginx/logs"
-cat >"$TMP/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/logs/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    server {
-        listen 127.0.0.1:$NGINX_PORT;
-        location / { return 200 "ok\n"; }
-    }
-}
-EOF
-"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' &
-NGINX_PID=$!
-wait_http "http://127.0.0.1:$NGINX_PORT/"
+BENCH_NAME=http
+# shellcheck source=../lib/wrk_vs_nginx.sh
+. "$ROOT/bench/lib/wrk_vs_nginx.sh"
 
 # ---- depotd: a stocked SKU, open orders to reserve, a supervisor token ----------------
-DATA="$TMP/data"
-CTL="$BUILD_DIR/bin/depotctl"
-export DEPOT_MASTER_KEY_FILE="$TMP/master.key"
-head -c 32 /dev/urandom >"$DEPOT_MASTER_KEY_FILE"
-chmod 600 "$DEPOT_MASTER_KEY_FILE"
-"$CTL" --data-dir "$DATA" init >/dev/null
 printf 'sku,name,gtin,location,on_hand\nBENCH-1,Benchmark widget,,MAIN,100000000\n' \
     >"$TMP/stock.csv"
 "$CTL" --data-dir "$DATA" stock import "$TMP/stock.csv" >/dev/null
@@ -138,26 +67,6 @@ end
 EOF
 export DEPOT_BENCH_TOKEN="$TOKEN" DEPOT_BENCH_THREADS="$THREADS"
 
-# run NAME URL [SCRIPT]: wrk, its output kept in $TMP/NAME.txt
-run() {
-    echo "bench: $1 ($DURATION, $THREADS threads, $CONNECTIONS connections)" >&2
-    if [ -n "${3:-}" ]; then
-        wrk -t$THREADS -c$CONNECTIONS -d"$DURATION" --latency -s "$3" "$2" >"$TMP/$1.txt"
-    else
-        wrk -t$THREADS -c$CONNECTIONS -d"$DURATION" --latency "$2" >"$TMP/$1.txt"
-    fi
-}
-rps() { awk '/^Requests\/sec:/ {print $2}' "$TMP/$1.txt"; }
-# p99 in milliseconds (wrk prints us, ms or s)
-p99() {
-    awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
-        if (u == "us") v /= 1000; else if (u == "s") v *= 1000; printf "%.2f", v }' \
-        "$TMP/$1.txt"
-}
-errors() {
-    awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {n += 1} END {print n + 0}' \
-        "$TMP/$1.txt"
-}
 
 run nginx "http://127.0.0.1:$NGINX_PORT/"
 run get "http://127.0.0.1:$DEPOTD_PORT/api/v1/skus/BENCH-1" "$TMP/get.lua"
