@@ -37,8 +37,13 @@ depot_err depot_backstop_cursor(depot_store *st, int64_t channel_id, int64_t *ms
     return DEPOT_OK;
 }
 
+#define CURSOR_AHEAD_MAX_MS (24LL * 3600 * 1000) /* clock skew we tolerate upstream */
+
 depot_err depot_backstop_cursor_advance(depot_store *st, int64_t channel_id, int64_t ms)
 {
+    int64_t latest = store__now() * 1000 + CURSOR_AHEAD_MAX_MS;
+    if (ms > latest)
+        ms = latest;
     depot_err e = store__begin(st);
     if (e != DEPOT_OK)
         return e;

@@ -12,8 +12,9 @@
  * pulled). DEPOT_E_NOT_FOUND if there is no such channel. */
 depot_err depot_backstop_cursor(depot_store *st, int64_t channel_id, int64_t *ms);
 
-/* Moves the cursor forward to ms (never back). One transaction, or a savepoint inside a
- * batch. */
+/* Moves the cursor forward to ms (never back, and never more than a day ahead of this
+ * host's clock: an upstream stamping an update in the far future must not stop the pulls
+ * for good). One transaction, or a savepoint inside a batch. */
 depot_err depot_backstop_cursor_advance(depot_store *st, int64_t channel_id, int64_t ms);
 
 #define DEPOT_WEBHOOK_URL_MAX 512

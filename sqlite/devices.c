@@ -123,14 +123,7 @@ depot_err depot_station_add(depot_store *st, const char *name, const char *print
         cJSON_AddStringToObject(detail, "printer", printer);
     else
         cJSON_AddNullToObject(detail, "printer");
-    char *dj = cJSON_PrintUnformatted(detail);
-    cJSON_Delete(detail);
-    if (!dj) {
-        e = store__fail(st, DEPOT_E_NOMEM, "out of memory");
-        goto out;
-    }
-    e = store__audit(st, actor, "station.add", entity, dj);
-    free(dj);
+    e = store__audit_json(st, actor, "station.add", entity, detail);
     if (e == DEPOT_OK && (e = store__commit(st)) == DEPOT_OK && id_out)
         *id_out = id;
 out:
@@ -212,17 +205,9 @@ depot_err depot_scanner_add(depot_store *st, const struct depot_scanner_conf *c,
     }
     struct depot_scanner_conf saved = *c;
     saved.id = sqlite3_last_insert_rowid(st->db);
-    cJSON *detail = depot_scanner_conf_json(&saved);
-    char *dj = detail ? cJSON_PrintUnformatted(detail) : NULL;
-    cJSON_Delete(detail);
-    if (!dj) {
-        e = store__fail(st, DEPOT_E_NOMEM, "out of memory");
-        goto out;
-    }
     char entity[80];
     snprintf(entity, sizeof entity, "scanner:%s", c->name);
-    e = store__audit(st, actor, "scanner.add", entity, dj);
-    free(dj);
+    e = store__audit_json(st, actor, "scanner.add", entity, depot_scanner_conf_json(&saved));
     if (e == DEPOT_OK && (e = store__commit(st)) == DEPOT_OK && id_out)
         *id_out = saved.id;
 out:
@@ -398,14 +383,7 @@ depot_err depot_scanner_set_station(depot_store *st, const char *scanner,
     cJSON *detail = cJSON_CreateObject();
     cJSON_AddStringToObject(detail, "from", before);
     cJSON_AddStringToObject(detail, "station", station);
-    char *dj = cJSON_PrintUnformatted(detail);
-    cJSON_Delete(detail);
-    if (!dj) {
-        e = store__fail(st, DEPOT_E_NOMEM, "out of memory");
-        goto out;
-    }
-    e = store__audit(st, actor, "scanner.pair", entity, dj);
-    free(dj);
+    e = store__audit_json(st, actor, "scanner.pair", entity, detail);
 out:
     if (e == DEPOT_OK)
         return store__commit(st);

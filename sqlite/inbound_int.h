@@ -16,4 +16,15 @@ depot_err store__inbox_done(depot_store *st, int64_t id, const char *status,
 depot_err store__order_alert(depot_store *st, int64_t order_id, const char *kind,
                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+#define STORE_QUARANTINE_LOCATION "QUARANTINE" /* where damaged returns are booked */
+
+/* The words of enum depot_return_disposition (returns_receive.c): as the returns table
+ * stores them, and as people call them (the API and the audit). */
+extern const char *const store__return_disposition_words[3];
+extern const char *const store__return_disposition_labels[3];
+
+/* Within a transaction: the quarantine location's id in *id, the location created on
+ * first use (ingest_stock.c). */
+depot_err store__quarantine_location(depot_store *st, int64_t *id);
+
 #endif

@@ -6,11 +6,6 @@
 #include <string.h>
 #include "inbound_int.h"
 
-#define QUARANTINE_LOCATION "QUARANTINE"
-
-static const char *const disposition_names[] = {"restock", "damaged", "discard"};
-static const char *const disposition_labels[] = {"sellable", "damaged", "unsellable"};
-
 static depot_err order_of(depot_store *st, int64_t channel_id, const char *external_id,
                           int64_t *order_id, char status[24])
 {
@@ -56,17 +51,17 @@ static depot_err line_origin(depot_store *st, int64_t order_id, const char *exte
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : store__dberr(st, "read line");
 }
 
-static depot_err quarantine_location(depot_store *st, int64_t *id)
+depot_err store__quarantine_location(depot_store *st, int64_t *id)
 {
     sqlite3_stmt *s = store__stmt(st,
         "INSERT INTO locations (code, name, created_at) VALUES (?1, 'Returns quarantine', ?2)"
         " ON CONFLICT (code) DO NOTHING");
     if (!s)
         return DEPOT_E_DB;
-    sqlite3_bind_text(s, 1, QUARANTINE_LOCATION, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 1, STORE_QUARANTINE_LOCATION, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, store__now());
     depot_err e = store__step_done(st, s);
-    return e != DEPOT_OK ? e : store__location_id(st, QUARANTINE_LOCATION, id);
+    return e != DEPOT_OK ? e : store__location_id(st, STORE_QUARANTINE_LOCATION, id);
 }
 
 /* Within a transaction: one returned line; *created = 0 if source_ref was seen before. */
@@ -84,7 +79,7 @@ static depot_err return_line(depot_store *st, int64_t order_id,
                                   "a returned line (%s) has no SKU or location here; "
                                   "book it by hand", l->external_line_id);
     if (l->disposition == DEPOT_RETURN_DAMAGED &&
-        (e = quarantine_location(st, &location_id)) != DEPOT_OK)
+        (e = store__quarantine_location(st, &location_id)) != DEPOT_OK)
         return e;
     sqlite3_stmt *s = store__stmt(st,
         "INSERT INTO returns (order_id, sku_id, location_id, quantity, disposition,"
@@ -96,7 +91,7 @@ static depot_err return_line(depot_store *st, int64_t order_id,
     sqlite3_bind_int64(s, 2, sku_id);
     sqlite3_bind_int64(s, 3, location_id);
     sqlite3_bind_int64(s, 4, l->quantity);
-    sqlite3_bind_text(s, 5, disposition_names[l->disposition], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, store__return_disposition_words[l->disposition], -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, store__now());
     sqlite3_bind_text(s, 7, l->source_ref, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 8, actor, -1, SQLITE_STATIC);
@@ -116,7 +111,7 @@ static depot_err return_line(depot_store *st, int64_t order_id,
         e = store__order_alert(st, order_id, "return_damaged",
                                "%lld damaged unit(s) of line %s are in %s for inspection",
                                (long long)l->quantity, l->external_line_id,
-                               QUARANTINE_LOCATION);
+                               STORE_QUARANTINE_LOCATION);
     }
     if (e != DEPOT_OK)
         return e;
@@ -124,7 +119,7 @@ static depot_err return_line(depot_store *st, int64_t order_id,
     snprintf(detail, sizeof detail,
              "{\"return_id\":%lld,\"sku_id\":%lld,\"quantity\":%lld,\"disposition\":\"%s\"}",
              (long long)return_id, (long long)sku_id, (long long)l->quantity,
-             disposition_labels[l->disposition]);
+             store__return_disposition_labels[l->disposition]);
     return store__audit(st, actor, "return.create", entity, detail);
 }
 
@@ -353,9 +348,12 @@ depot_err depot_ingest_fulfillment(depot_store *st, int64_t inbox_id, int64_t ch
             goto fail;
         }
         sqlite3_bind_int64(s, 1, *order_id);
-        int open = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+        int rc = sqlite3_step(s);
+        int open = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
         sqlite3_reset(s);
-        if (!open)
+        if (rc != SQLITE_ROW)
+            e = store__dberr(st, "read the order's alerts");
+        else if (!open)
             e = store__order_alert(st, *order_id, "fulfilled_upstream",
                                    "the channel fulfilled this order, which has not shipped "
                                    "from here: check before packing it");

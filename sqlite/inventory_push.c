@@ -1,6 +1,7 @@
 /* Echo prevention: the inventory levels we pushed to each channel, remembered for a
  * while so that the channel's inventory webhook reporting one of them back is recognised
- * as our own echo rather than an external change. Also the order alerts helper. */
+ * as our own echo rather than an external change. Also the order alerts: raising one
+ * inside an ingestion's transaction, and listing the open ones. */
 #include <stdarg.h>
 #include <stdio.h>
 #include "inbound_int.h"
@@ -98,8 +99,10 @@ depot_err depot_order_alerts_json(depot_store *st, int64_t order_id, cJSON **out
         " LIMIT 500");
     if (!s)
         return DEPOT_E_DB;
-    sqlite3_bind_int64(s, 1, order_id);
     cJSON *arr = cJSON_CreateArray();
+    if (!arr)
+        return store__fail(st, DEPOT_E_NOMEM, "out of memory");
+    sqlite3_bind_int64(s, 1, order_id);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         cJSON *o = cJSON_CreateObject();

@@ -44,6 +44,7 @@ static depot_err update_all(depot_store *st, const char *sql, int *n)
 
 depot_err depot_outbox_recover(depot_store *st, int *n)
 {
+    /* The IN clause repeats the partial indexes' condition so that SQLite may use one. */
     return update_all(st,
         "UPDATE outbox SET status = 'pending', next_attempt_at = ?1, updated_at = ?1"
         " WHERE status IN ('pending', 'inflight') AND status = 'inflight'"
@@ -230,12 +231,7 @@ static depot_err finish_one(depot_store *st, const struct depot_outbox_outcome *
         snprintf(entity, sizeof entity, "outbox:%lld", (long long)o->id);
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "reason", o->error);
-        char *detail = cJSON_PrintUnformatted(d);
-        cJSON_Delete(d);
-        if (!detail)
-            return store__fail(st, DEPOT_E_NOMEM, "out of memory");
-        e = store__audit(st, actor, "outbox.dead", entity, detail);
-        cJSON_free(detail);
+        e = store__audit_json(st, actor, "outbox.dead", entity, d);
     }
     return e;
 }

@@ -39,9 +39,10 @@ static depot_err order_exists(depot_store *st, int64_t id, int *found)
     if (!s)
         return DEPOT_E_DB;
     sqlite3_bind_int64(s, 1, id);
-    *found = sqlite3_step(s) == SQLITE_ROW;
+    int rc = sqlite3_step(s);
+    *found = rc == SQLITE_ROW;
     sqlite3_reset(s);
-    return DEPOT_OK;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : store__dberr(st, "find the order");
 }
 
 /* The newest live order (else the newest at all) whose number or external id is code. */
@@ -53,9 +54,10 @@ static depot_err order_by_name(depot_store *st, const char *code, int64_t *id)
     if (!s)
         return DEPOT_E_DB;
     sqlite3_bind_text(s, 1, code, -1, SQLITE_STATIC);
-    *id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    int rc = sqlite3_step(s);
+    *id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_reset(s);
-    return DEPOT_OK;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DEPOT_OK : store__dberr(st, "find the order");
 }
 
 depot_err depot_pack_order_find(depot_store *st, const char *code, int64_t *order_id)
@@ -116,11 +118,14 @@ static depot_err describe_line(depot_store *st, int64_t order_id, cJSON *line)
     if (!s)
         return DEPOT_E_DB;
     sqlite3_bind_text(s, 1, sku->valuestring, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
         cJSON_AddStringToObject(line, "name", (const char *)sqlite3_column_text(s, 0));
     else
         cJSON_AddNullToObject(line, "name");
     sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store__dberr(st, "read the SKU's name");
 
     s = store__stmt(st,
         "SELECT g.gtin FROM sku_gtins g JOIN skus k ON k.id = g.sku_id WHERE k.code = ?1"
@@ -128,9 +133,11 @@ static depot_err describe_line(depot_store *st, int64_t order_id, cJSON *line)
     if (!s)
         return DEPOT_E_DB;
     sqlite3_bind_text(s, 1, sku->valuestring, -1, SQLITE_STATIC);
-    while (sqlite3_step(s) == SQLITE_ROW)
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         cJSON_AddItemToArray(gtins, cJSON_CreateString((const char *)sqlite3_column_text(s, 0)));
     sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return store__dberr(st, "read the SKU's GTINs");
 
     /* Bins holding this line's active reservations; else every bin with the SKU. */
     s = store__stmt(st,
@@ -148,9 +155,11 @@ static depot_err describe_line(depot_store *st, int64_t order_id, cJSON *line)
     sqlite3_bind_text(s, 1, sku->valuestring, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, order_id);
     sqlite3_bind_int64(s, 3, cJSON_IsNumber(line_id) ? (int64_t)line_id->valuedouble : 0);
-    while (sqlite3_step(s) == SQLITE_ROW)
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         cJSON_AddItemToArray(bins, cJSON_CreateString((const char *)sqlite3_column_text(s, 0)));
     sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return store__dberr(st, "read the SKU's bins");
 
     /* Units of this SKU that came back from the order (returns screen). */
     s = store__stmt(st,
@@ -160,10 +169,10 @@ static depot_err describe_line(depot_store *st, int64_t order_id, cJSON *line)
         return DEPOT_E_DB;
     sqlite3_bind_int64(s, 1, order_id);
     sqlite3_bind_text(s, 2, sku->valuestring, -1, SQLITE_STATIC);
-    cJSON_AddNumberToObject(line, "returned",
-                            sqlite3_step(s) == SQLITE_ROW ? (double)sqlite3_column_int64(s, 0) : 0);
+    if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        cJSON_AddNumberToObject(line, "returned", (double)sqlite3_column_int64(s, 0));
     sqlite3_reset(s);
-    return DEPOT_OK;
+    return rc == SQLITE_ROW ? DEPOT_OK : store__dberr(st, "read the SKU's returns");
 }
 
 static depot_err add_shipments(depot_store *st, int64_t order_id, cJSON *o)
@@ -175,7 +184,8 @@ static depot_err add_shipments(depot_store *st, int64_t order_id, cJSON *o)
     if (!s)
         return DEPOT_E_DB;
     sqlite3_bind_int64(s, 1, order_id);
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         cJSON *sh = cJSON_CreateObject();
         cJSON_AddNumberToObject(sh, "id", (double)sqlite3_column_int64(s, 0));
         cJSON_AddStringToObject(sh, "carrier", (const char *)sqlite3_column_text(s, 1));
@@ -189,7 +199,7 @@ static depot_err add_shipments(depot_store *st, int64_t order_id, cJSON *o)
         cJSON_AddItemToArray(list, sh);
     }
     sqlite3_reset(s);
-    return DEPOT_OK;
+    return rc == SQLITE_DONE ? DEPOT_OK : store__dberr(st, "read the order's shipments");
 }
 
 depot_err depot_pack_order_json(depot_store *st, int64_t order_id, cJSON **out)
@@ -306,8 +316,9 @@ depot_err depot_pack_verify(depot_store *st, int64_t order_id,
         return DEPOT_E_DB;
     sqlite3_bind_int64(s, 1, order_id);
     int64_t units = 0;
+    int rc = SQLITE_DONE;
     e = DEPOT_OK;
-    while (e == DEPOT_OK && sqlite3_step(s) == SQLITE_ROW) {
+    while (e == DEPOT_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
             e = store__fail(st, DEPOT_E_STATE, "order %lld has a line with no known SKU",
                             (long long)order_id);
@@ -321,6 +332,8 @@ depot_err depot_pack_verify(depot_store *st, int64_t order_id,
                             (long long)got, (long long)want);
     }
     sqlite3_reset(s);
+    if (e == DEPOT_OK && rc != SQLITE_DONE)
+        e = store__dberr(st, "read the order's lines");
     if (e != DEPOT_OK)
         return e;
     /* Anything scanned that is not on the order. */
@@ -336,8 +349,10 @@ depot_err depot_pack_verify(depot_store *st, int64_t order_id,
                 return DEPOT_E_DB;
             sqlite3_bind_int64(q, 1, order_id);
             sqlite3_bind_text(q, 2, counts[i].sku, -1, SQLITE_STATIC);
-            int on_order = sqlite3_step(q) == SQLITE_ROW;
+            int on_order = (rc = sqlite3_step(q)) == SQLITE_ROW;
             sqlite3_reset(q);
+            if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return store__dberr(st, "read the order's lines");
             if (!on_order && counts[i].quantity > 0)
                 return store__fail(st, DEPOT_E_INVALID, "%s is not on order %lld",
                                    counts[i].sku, (long long)order_id);

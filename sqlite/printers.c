@@ -5,7 +5,7 @@
 #include "printers.h"
 #include "store_int.h"
 
-static int valid_name(const char *s)
+int depot_printer_name_valid(const char *s)
 {
     size_t n = strlen(s);
     return n >= 1 && n <= DEPOT_PRINTER_NAME_MAX &&
@@ -15,7 +15,7 @@ static int valid_name(const char *s)
 /* Checks every field; DEPOT_E_INVALID naming the first bad one. */
 static depot_err check_row(depot_store *st, const struct depot_printer_row *p)
 {
-    if (!valid_name(p->name))
+    if (!depot_printer_name_valid(p->name))
         return store__fail(st, DEPOT_E_INVALID,
                            "printer name must be 1..%d of A-Z a-z 0-9 . _ -",
                            DEPOT_PRINTER_NAME_MAX);
@@ -68,8 +68,12 @@ depot_err depot_printer_put(depot_store *st, const struct depot_printer_row *p,
         goto fail;
     }
     sqlite3_bind_text(q, 1, p->name, -1, SQLITE_STATIC);
-    int exists = sqlite3_step(q) == SQLITE_ROW;
+    int rc = sqlite3_step(q), exists = rc == SQLITE_ROW;
     sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        e = store__dberr(st, "find the printer");
+        goto fail;
+    }
     sqlite3_stmt *s = store__stmt(st,
         "INSERT INTO printers (name, backend, address, serial, dpi, stock, timeout_ms,"
         "                      enabled, created_at, updated_at)"
@@ -91,17 +95,10 @@ depot_err depot_printer_put(depot_store *st, const struct depot_printer_row *p,
     sqlite3_bind_int64(s, 9, store__now());
     if ((e = store__step_done(st, s)) != DEPOT_OK)
         goto fail;
-    cJSON *detail = row_json(p);
-    char *text = detail ? cJSON_PrintUnformatted(detail) : NULL;
-    cJSON_Delete(detail);
-    if (!text) {
-        e = store__fail(st, DEPOT_E_NOMEM, "out of memory");
-        goto fail;
-    }
     char entity[80];
     snprintf(entity, sizeof entity, "printer:%s", p->name);
-    e = store__audit(st, actor, exists ? "printer.update" : "printer.add", entity, text);
-    cJSON_free(text);
+    e = store__audit_json(st, actor, exists ? "printer.update" : "printer.add", entity,
+                          row_json(p));
     if (e != DEPOT_OK)
         goto fail;
     if ((e = store__commit(st)) != DEPOT_OK)
@@ -132,7 +129,7 @@ static void read_row(sqlite3_stmt *s, struct depot_printer_row *p)
 depot_err depot_printer_get(depot_store *st, const char *name, struct depot_printer_row *out)
 {
     store__clear_error(st);
-    if (!name || !valid_name(name))
+    if (!name || !depot_printer_name_valid(name))
         return store__fail(st, DEPOT_E_INVALID,
                            "printer name must be 1..%d of A-Z a-z 0-9 . _ -",
                            DEPOT_PRINTER_NAME_MAX);

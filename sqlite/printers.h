@@ -23,6 +23,9 @@ struct depot_printer_row {
 
 #define DEPOT_PRINTERS_MAX 64 /* printers the worker serves at most */
 
+/* 1 if name is a valid printer name: 1..DEPOT_PRINTER_NAME_MAX of A-Z a-z 0-9 . _ -. */
+int depot_printer_name_valid(const char *name);
+
 /* Adds the printer, or replaces the configuration of the one with that name; audited as
  * printer.add or printer.update with the configuration. *created (may be NULL) is 1 for
  * a new printer. DEPOT_E_INVALID names the bad field. */

@@ -1,22 +1,19 @@
 /* Returns received at the back office (returns_receive.h): a shipped order's units
  * scanned back in, checked against what shipped and booked per disposition in one
- * transaction. */
+ * transaction. Also the dispositions' words, shared with channel refunds (ingest_stock.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "inbound_int.h"
 #include "returns_receive.h"
 
-#define QUARANTINE_LOCATION "QUARANTINE"
-
-/* The returns table's words, and what people call them (the API and the audit). */
-static const char *const stored_names[] = {"restock", "damaged", "discard"};
-static const char *const labels[] = {"sellable", "damaged", "unsellable"};
+const char *const store__return_disposition_words[3] = {"restock", "damaged", "discard"};
+const char *const store__return_disposition_labels[3] = {"sellable", "damaged", "unsellable"};
 
 int depot_return_disposition_parse(const char *s, enum depot_return_disposition *out)
 {
     for (int i = 0; s && i <= DEPOT_RETURN_UNSELLABLE; i++)
-        if (strcmp(s, labels[i]) == 0) {
+        if (strcmp(s, store__return_disposition_labels[i]) == 0) {
             *out = (enum depot_return_disposition)i;
             return 0;
         }
@@ -82,9 +79,10 @@ static depot_err already_returned(depot_store *st, int64_t order_id, int64_t sku
         return DEPOT_E_DB;
     sqlite3_bind_int64(s, 1, order_id);
     sqlite3_bind_int64(s, 2, sku_id);
-    *n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    int rc = sqlite3_step(s);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_reset(s);
-    return DEPOT_OK;
+    return rc == SQLITE_ROW ? DEPOT_OK : store__dberr(st, "read the units returned before");
 }
 
 /* Where the SKU's units left from: the order's newest committed reservation of it, else
@@ -102,22 +100,10 @@ static depot_err origin(depot_store *st, int64_t order_id, int64_t sku_id, int64
         return DEPOT_E_DB;
     sqlite3_bind_int64(s, 1, order_id);
     sqlite3_bind_int64(s, 2, sku_id);
-    *loc = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    int rc = sqlite3_step(s);
+    *loc = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_reset(s);
-    return DEPOT_OK;
-}
-
-static depot_err quarantine(depot_store *st, int64_t *id)
-{
-    sqlite3_stmt *s = store__stmt(st,
-        "INSERT INTO locations (code, name, created_at) VALUES (?1, 'Returns quarantine', ?2)"
-        " ON CONFLICT (code) DO NOTHING");
-    if (!s)
-        return DEPOT_E_DB;
-    sqlite3_bind_text(s, 1, QUARANTINE_LOCATION, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, store__now());
-    depot_err e = store__step_done(st, s);
-    return e != DEPOT_OK ? e : store__location_id(st, QUARANTINE_LOCATION, id);
+    return rc == SQLITE_ROW ? DEPOT_OK : store__dberr(st, "find where the units came from");
 }
 
 /* Within the transaction: one returns row for g, its stock movement and audit row. */
@@ -125,8 +111,9 @@ static depot_err book(depot_store *st, int64_t order_id, const struct group *g,
                       const char *actor, cJSON *list)
 {
     int64_t loc = 0, return_id;
-    depot_err e = g->disposition == DEPOT_RETURN_DAMAGED ? quarantine(st, &loc)
-                                                          : origin(st, order_id, g->sku_id, &loc);
+    depot_err e = g->disposition == DEPOT_RETURN_DAMAGED
+                      ? store__quarantine_location(st, &loc)
+                      : origin(st, order_id, g->sku_id, &loc);
     if (e != DEPOT_OK)
         return e;
     if (!loc)
@@ -141,7 +128,7 @@ static depot_err book(depot_store *st, int64_t order_id, const struct group *g,
     sqlite3_bind_int64(s, 2, g->sku_id);
     sqlite3_bind_int64(s, 3, loc);
     sqlite3_bind_int64(s, 4, g->quantity);
-    sqlite3_bind_text(s, 5, stored_names[g->disposition], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, store__return_disposition_words[g->disposition], -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 6, store__now());
     sqlite3_bind_text(s, 7, actor, -1, SQLITE_STATIC);
     if ((e = store__step_done(st, s)) != DEPOT_OK)
@@ -158,7 +145,7 @@ static depot_err book(depot_store *st, int64_t order_id, const struct group *g,
     } else if (g->disposition == DEPOT_RETURN_DAMAGED) {
         e = store__order_alert(st, order_id, "return_damaged",
                                "%lld damaged unit(s) of %s are in %s for inspection",
-                               (long long)g->quantity, g->sku, QUARANTINE_LOCATION);
+                               (long long)g->quantity, g->sku, STORE_QUARANTINE_LOCATION);
     }
     if (e != DEPOT_OK)
         return e;
@@ -167,14 +154,14 @@ static depot_err book(depot_store *st, int64_t order_id, const struct group *g,
              "{\"return_id\":%lld,\"sku_id\":%lld,\"quantity\":%lld,\"disposition\":\"%s\","
              "\"source\":\"receiving\"}",
              (long long)return_id, (long long)g->sku_id, (long long)g->quantity,
-             labels[g->disposition]);
+             store__return_disposition_labels[g->disposition]);
     if ((e = store__audit(st, actor, "return.create", entity, detail)) != DEPOT_OK)
         return e;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)return_id);
     cJSON_AddStringToObject(o, "sku", g->sku);
     cJSON_AddNumberToObject(o, "quantity", (double)g->quantity);
-    cJSON_AddStringToObject(o, "disposition", labels[g->disposition]);
+    cJSON_AddStringToObject(o, "disposition", store__return_disposition_labels[g->disposition]);
     cJSON_AddItemToArray(list, o);
     return DEPOT_OK;
 }

@@ -143,7 +143,7 @@ void sync_request_reset(struct sync_request *r);
 /* Sets a JSON body (takes ownership of doc) and the JSON content type; -1 if out of
  * memory. */
 int sync_request_json(struct sync_request *r, cJSON *doc);
-/* Appends a header line "Name: value"; -1 if out of memory. */
+/* Appends a header line "Name: value"; -1 if out of memory or the line is over 1 KiB. */
 int sync_request_header(struct sync_request *r, const char *name, const char *value);
 /* Sets job->error from a format (truncated to fit). */
 void sync_job_error(struct sync_job *job, const char *fmt, ...)

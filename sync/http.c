@@ -20,11 +20,12 @@ void sync_request_reset(struct sync_request *r)
 int sync_request_header(struct sync_request *r, const char *name, const char *value)
 {
     char line[1024];
-    snprintf(line, sizeof line, "%s: %s", name, value);
-    struct curl_slist *l = curl_slist_append(r->headers, line);
+    int n = snprintf(line, sizeof line, "%s: %s", name, value);
+    struct curl_slist *l = n >= 0 && (size_t)n < sizeof line
+                               ? curl_slist_append(r->headers, line) : NULL;
     explicit_bzero(line, sizeof line);
     if (!l)
-        return -1;
+        return -1; /* out of memory, or a value too long to send whole */
     r->headers = l;
     return 0;
 }

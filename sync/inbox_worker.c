@@ -1,6 +1,6 @@
 /* The inbox worker thread: its own store connection, a loop that processes due
  * deliveries in short batch transactions, retries backordered orders when idle, and a
- * condition variable to wake it early or stop it. Idle, it polls every poll_ms (other
+ * condition variable to stop it. Idle, it polls every poll_ms (other
  * processes may write the inbox). While webhooks are arriving it runs one batch per
  * BURST_GAP_MS, so that the committer acknowledging them rarely waits for the lock. */
 #include <pthread.h>
@@ -30,7 +30,6 @@ struct depot_inbox_worker {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int stop;
-    int woken;
 };
 
 static void wait_for(struct depot_inbox_worker *w, int ms)
@@ -44,10 +43,8 @@ static void wait_for(struct depot_inbox_worker *w, int ms)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&w->lock);
-    while (!w->stop && !w->woken &&
-           pthread_cond_timedwait(&w->cond, &w->lock, &until) == 0)
+    while (!w->stop && pthread_cond_timedwait(&w->cond, &w->lock, &until) == 0)
         ;
-    w->woken = 0;
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -139,16 +136,6 @@ struct depot_inbox_worker *depot_inbox_worker_start(const struct depot_inbox_con
         return NULL;
     }
     return w;
-}
-
-void depot_inbox_worker_wake(struct depot_inbox_worker *w)
-{
-    if (!w)
-        return;
-    pthread_mutex_lock(&w->lock);
-    w->woken = 1;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
 }
 
 void depot_inbox_worker_stop(struct depot_inbox_worker *w)

@@ -44,8 +44,6 @@ struct depot_inbox_worker;
 struct depot_inbox_worker *depot_inbox_worker_start(const struct depot_inbox_config *cfg,
                                                     const char *db_path, char *err,
                                                     size_t errlen);
-/* Wakes the worker now (new deliveries were committed). Thread-safe. */
-void depot_inbox_worker_wake(struct depot_inbox_worker *w);
 /* Finishes the delivery in hand, joins the thread, closes its connection. */
 void depot_inbox_worker_stop(struct depot_inbox_worker *w);
 

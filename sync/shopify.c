@@ -24,6 +24,8 @@ enum { INV_SET, INV_READ };
 enum { FUL_LOOKUP, FUL_CREATE };
 
 #define STALE_ROUNDS_MAX 3
+#define THROTTLE_WAIT_MAX 3600 /* s; a bucket refills in under a minute, never trust more */
+#define LEVEL_MAX 1e15         /* |available| beyond this is not a stock level */
 #define CALL_COST 10 /* our queries and mutations each cost about 10 points */
 #define TOKEN_HEADER "X-Shopify-Access-Token"
 
@@ -317,15 +319,28 @@ static enum sync_step webhook_subscribe(struct sync_job *job)
     return sync_shopify_graphql(job, WEBHOOK_QUERY, vars);
 }
 
+/* Reads mutation name's result in data: 0 with its first user error in *error (NULL if
+ * none), or -1 with job set up for a retry when the answer lacks the result (the
+ * platform's fault: the mutation's outcome is unknown). */
+static int mutation_result(struct sync_job *job, const cJSON *data, const char *name,
+                           const cJSON **error)
+{
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, name);
+    *error = NULL;
+    if (!cJSON_IsObject(res)) {
+        sync_job_error(job, "Shopify answered without %s", name);
+        job->upstream_fault = 1;
+        return -1;
+    }
+    *error = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "userErrors"), 0);
+    return 0;
+}
+
 static enum sync_step on_subscribed(struct sync_job *job, const cJSON *data)
 {
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, "webhookSubscriptionCreate");
-    if (!cJSON_IsObject(res)) {
-        sync_job_error(job, "Shopify answered without webhookSubscriptionCreate");
-        job->upstream_fault = 1;
+    const cJSON *e;
+    if (mutation_result(job, data, "webhookSubscriptionCreate", &e) != 0)
         return SYNC_RETRY;
-    }
-    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "userErrors"), 0);
     const char *msg = sync_json_str(e, "message");
     if (!e || (msg && strstr(msg, "already been taken")))
         return SYNC_DONE;
@@ -360,7 +375,8 @@ static enum sync_step throttled(struct sync_job *job, const cJSON *ext)
     if (cJSON_IsNumber(req) && cJSON_IsNumber(cur) && cJSON_IsNumber(rate) &&
         rate->valuedouble > 0)
         wait = (req->valuedouble - cur->valuedouble) / rate->valuedouble;
-    job->retry_after = wait < 1 ? 1 : (int)ceil(wait);
+    job->retry_after = wait < 1 ? 1 : wait > THROTTLE_WAIT_MAX ? THROTTLE_WAIT_MAX
+                                                               : (int)ceil(wait);
     sync_job_error(job, "Shopify THROTTLED; retry in %d s", job->retry_after);
     return SYNC_THROTTLED;
 }
@@ -391,16 +407,11 @@ enum sync_step sync_shopify_top_errors(struct sync_job *job, const cJSON *root)
 
 static enum sync_step on_set(struct sync_job *job, const cJSON *data)
 {
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(data, "inventorySetQuantities");
-    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(res, "userErrors");
-    if (!cJSON_IsObject(res)) {
-        sync_job_error(job, "Shopify answered without inventorySetQuantities");
-        job->upstream_fault = 1;
+    const cJSON *e;
+    if (mutation_result(job, data, "inventorySetQuantities", &e) != 0)
         return SYNC_RETRY;
-    }
-    if (cJSON_GetArraySize(errs) == 0)
+    if (!e)
         return SYNC_DONE;
-    const cJSON *e = cJSON_GetArrayItem(errs, 0);
     const char *code = sync_json_str(e, "code");
     if (code && (strcmp(code, "COMPARE_QUANTITY_STALE") == 0 ||
                  strcmp(code, "CHANGE_FROM_QUANTITY_STALE") == 0))
@@ -423,6 +434,11 @@ static enum sync_step on_level(struct sync_job *job, const cJSON *data)
         sync_job_error(job, "Shopify has no inventory level for the item at the location");
         return SYNC_FAIL;
     }
+    if (fabs(found->valuedouble) > LEVEL_MAX) {
+        job->upstream_fault = 1;
+        sync_job_error(job, "Shopify sent an inventory level out of range");
+        return SYNC_RETRY;
+    }
     int64_t want = -1;
     cJSON *p = cJSON_Parse(job->items[0].payload);
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(p, "available");
@@ -437,6 +453,21 @@ static enum sync_step on_level(struct sync_job *job, const cJSON *data)
     }
     job->prev[0] = (int64_t)found->valuedouble;
     return inventory_set(job);
+}
+
+/* The fulfillmentCreate answer: DONE only when Shopify returned the mutation's result
+ * without user errors; an answer without it is the platform's fault and is retried (the
+ * retry looks the order up first, so it never fulfills twice). */
+static enum sync_step on_fulfilled(struct sync_job *job, const cJSON *data)
+{
+    const cJSON *e;
+    if (mutation_result(job, data, "fulfillmentCreate", &e) != 0)
+        return SYNC_RETRY;
+    if (!e)
+        return SYNC_DONE;
+    const char *msg = sync_json_str(e, "message");
+    sync_job_error(job, "fulfillmentCreate: %.150s", msg ? msg : "refused");
+    return SYNC_FAIL;
 }
 
 static enum sync_step on_response(struct sync_job *job, const struct sync_response *res)
@@ -460,18 +491,8 @@ static enum sync_step on_response(struct sync_job *job, const struct sync_respon
             step = on_subscribed(job, data);
         else if (job->phase == FUL_LOOKUP)
             step = fulfillment_decide(job, data);
-        else {
-            const cJSON *errs = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(data, "fulfillmentCreate"), "userErrors");
-            const cJSON *e = cJSON_GetArrayItem(errs, 0);
-            if (!e) {
-                step = SYNC_DONE;
-            } else {
-                sync_job_error(job, "fulfillmentCreate: %.150s",
-                               sync_json_str(e, "message") ? sync_json_str(e, "message") : "");
-                step = SYNC_FAIL;
-            }
-        }
+        else
+            step = on_fulfilled(job, data);
     }
     cJSON_Delete(root);
     return step;

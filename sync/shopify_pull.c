@@ -195,6 +195,12 @@ enum sync_step sync_shopify_on_pull(struct sync_job *job, const struct sync_resp
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(info, "hasNextPage")) && after &&
         sync_pull_pages(job) < SYNC_PULL_PAGES_MAX) {
         char cursor[512];
+        if (strlen(after) >= sizeof cursor) { /* a cut cursor would ask for another page */
+            cJSON_Delete(root);
+            job->upstream_fault = 1;
+            sync_job_error(job, "Shopify sent a page cursor over %zu bytes", sizeof cursor - 1);
+            return SYNC_RETRY;
+        }
         snprintf(cursor, sizeof cursor, "%s", after);
         cJSON_Delete(root);
         return page_call(job, cursor);

@@ -50,7 +50,9 @@ int sync_woo_request(struct sync_job *job, const char *method, const char *ep,
     r->method = method;
     r->endpoint = ep;
     char url[SYNC_URL_MAX];
-    snprintf(url, sizeof url, "%s%s", ch->base, path);
+    int base_len = snprintf(url, sizeof url, "%s%s", ch->base, path);
+    if (base_len < 0 || (size_t)base_len >= sizeof url)
+        return -1;
     if (strncmp(url, "https://", 8) == 0) {
         r->user = ch->consumer_key;
         r->password = ch->consumer_secret;
@@ -186,10 +188,20 @@ static enum sync_step order_call(struct sync_job *job, int phase)
         return SYNC_FAIL;
     }
     char *oid = curl_easy_escape(NULL, order, 0);
+    if (!oid) {
+        cJSON_Delete(p);
+        sync_job_error(job, "out of memory");
+        return SYNC_RETRY;
+    }
     char path[512];
-    snprintf(path, sizeof path, "/orders/%s%s", oid ? oid : "",
-             phase == FUL_COMPLETE ? "" : "/notes");
+    int n = snprintf(path, sizeof path, "/orders/%s%s", oid,
+                     phase == FUL_COMPLETE ? "" : "/notes");
     curl_free(oid);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        cJSON_Delete(p);
+        sync_job_error(job, "the order's WooCommerce id is too long for a URL");
+        return SYNC_FAIL;
+    }
     job->phase = phase;
     int rc = 0;
     if (phase == FUL_NOTES) {

@@ -376,7 +376,9 @@ static int job_send(struct depot_sync *s, struct sync_job *job)
     }
     sync_http_prepare(job, job->easy, s->cfg.http_timeout_ms);
     double now = sync_now();
+    pthread_mutex_lock(&s->mu); /* the bucket is also read by status readers */
     sync_rate_spend(ch, job->req.cost, now);
+    pthread_mutex_unlock(&s->mu);
     if (curl_multi_add_handle(s->multi, job->easy) != CURLM_OK) {
         sync_job_error(job, "cannot start the HTTP call");
         return -1;
@@ -621,8 +623,12 @@ static void call_done(struct depot_sync *s, struct sync_job *job, CURLcode rc)
             .status = status, .curl = rc, .curl_error = job->curl_error,
             .body = job->resp ? job->resp : "", .len = job->resp_len,
             .retry_after = job->resp_retry_after};
+        /* Under the mutex: the adapter records the platform's rate figures in the
+         * channel (sync_rate_observe_shopify), which status readers read. */
+        pthread_mutex_lock(&s->mu);
         step = job->pull ? job->ch->ops->on_pull(job, &res)
                          : job->ch->ops->on_response(job, &res);
+        pthread_mutex_unlock(&s->mu);
     }
     const char *ep = job->req.endpoint;
     struct sync_breaker *b = ep ? sync__breaker_for(s, job->ch->row.id, ep) : NULL;

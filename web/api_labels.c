@@ -30,7 +30,7 @@ static void label_post(struct web_request *req, struct web_response *res)
     struct depot_printer_row row;
     struct depot_zpl_buf zpl = {0};
     cJSON *sku = NULL;
-    char err[200];
+    char err[200] = "the printer's label stock is not known";
     int64_t job = 0;
     cJSON *body = web_body_json(req, res);
     if (!body)

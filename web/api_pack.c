@@ -78,8 +78,7 @@ struct pack_args {
 /* The print queue's printer name rule, checked before anything ships. */
 static int printer_name_ok(const char *s, struct web_response *res)
 {
-    if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-        strlen(s))
+    if (depot_printer_name_valid(s))
         return 0;
     web_respond_error(res, 400, "invalid_parameter",
                       "'printer' must be 1..%d of A-Z a-z 0-9 . _ -", DEPOT_PRINTER_NAME_MAX);
@@ -235,7 +234,7 @@ static void order_pack(struct web_request *req, struct web_response *res)
         goto out;
     }
     if (e == DEPOT_OK && (e = depot_pack_order_json(st, id, &order)) == DEPOT_OK &&
-        strcmp(cJSON_GetObjectItemCaseSensitive(order, "status")->valuestring, "open") == 0)
+        web_json_string(order, "status") && strcmp(web_json_string(order, "status"), "open") == 0)
         e = depot_order_reserve(st, id, 0, req->auth.actor);
     const struct depot_shipment_in ship = {.carrier = "manual"};
     if (e == DEPOT_OK && carrier) /* with the carrier's label, worked by the carrier worker */

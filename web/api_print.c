@@ -33,9 +33,9 @@ cJSON *web_printers_view(depot_store *st, depot_err *e)
     if (*e != DEPOT_OK)
         return NULL;
     cJSON_ArrayForEach(p, arr) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
-        add_live(p, name->valuestring,
-                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "enabled")));
+        const char *name = web_json_string(p, "name");
+        if (name)
+            add_live(p, name, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "enabled")));
     }
     return arr;
 }

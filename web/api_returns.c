@@ -27,7 +27,7 @@ static struct depot_return_unit *read_units(const cJSON *body, size_t *n,
     }
     struct depot_return_unit *out = calloc((size_t)count, sizeof *out);
     if (!out) {
-        web_respond_error(res, 500, "internal", "out of memory");
+        web_respond_error(res, 500, "out_of_memory", "out of memory");
         return NULL;
     }
     size_t i = 0;

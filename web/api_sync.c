@@ -42,10 +42,11 @@ static void inbox_list(struct web_request *req, struct web_response *res)
     queue_list(req, res, depot_inbox_page_json);
 }
 
-static void requeued(struct web_response *res, int n)
+/* 200 {"<what>": n}: how many rows a retry or replay put back in their queue. */
+static void counted(struct web_response *res, const char *what, int n)
 {
     cJSON *doc = cJSON_CreateObject();
-    cJSON_AddNumberToObject(doc, "requeued", n);
+    cJSON_AddNumberToObject(doc, what, n);
     web_respond_json(res, 200, doc);
 }
 
@@ -56,7 +57,7 @@ static void outbox_retry(struct web_request *req, struct web_response *res)
         return;
     depot_err e = depot_outbox_retry(req->srv->st, id, req->auth.actor);
     if (e == DEPOT_OK)
-        requeued(res, 1);
+        counted(res, "requeued", 1);
     else
         web_respond_store_error(res, req->srv->st, e);
 }
@@ -66,7 +67,7 @@ static void outbox_retry_dead(struct web_request *req, struct web_response *res)
     int n = 0;
     depot_err e = depot_outbox_retry_all_dead(req->srv->st, req->auth.actor, &n);
     if (e == DEPOT_OK)
-        requeued(res, n);
+        counted(res, "requeued", n);
     else
         web_respond_store_error(res, req->srv->st, e);
 }
@@ -81,13 +82,6 @@ static void inbox_show(struct web_request *req, struct web_response *res)
     web_api_view(res, req->srv->st, e, doc, NULL);
 }
 
-static void replayed(struct web_response *res, int n)
-{
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddNumberToObject(doc, "replayed", n);
-    web_respond_json(res, 200, doc);
-}
-
 static void inbox_replay(struct web_request *req, struct web_response *res)
 {
     int64_t id;
@@ -95,7 +89,7 @@ static void inbox_replay(struct web_request *req, struct web_response *res)
         return;
     depot_err e = depot_inbox_replay(req->srv->st, id, req->auth.actor);
     if (e == DEPOT_OK)
-        replayed(res, 1);
+        counted(res, "replayed", 1);
     else
         web_respond_store_error(res, req->srv->st, e);
 }
@@ -105,7 +99,7 @@ static void inbox_replay_dead(struct web_request *req, struct web_response *res)
     int n = 0;
     depot_err e = depot_inbox_replay_all_dead(req->srv->st, req->auth.actor, &n);
     if (e == DEPOT_OK)
-        replayed(res, n);
+        counted(res, "replayed", n);
     else
         web_respond_store_error(res, req->srv->st, e);
 }

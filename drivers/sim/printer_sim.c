@@ -10,9 +10,9 @@
  * (clear every fault), offline (stop reading and answering, as a printer that hangs),
  * drop (as a printer switched off or unplugged: what already arrived is still printed,
  * then TCP connections are closed and new ones refused, and the PTY is closed and its
- * link removed), online (undo offline; after drop a new PTY appears at the same link), roll N (only N more labels are on the roll: after the Nth the
- * printer is out of paper, as when a roll runs out mid-queue), status. Each is answered
- * with one line:
+ * link removed), online (undo offline; after drop a new PTY appears at the same link),
+ * roll N (only N more labels are on the roll: after the Nth the printer is out of paper,
+ * as when a roll runs out mid-queue), status. Each is answered with one line:
  * "ok state=<faults|ready> mode=<online|offline|drop> labels=<N>".
  *
  * Labels go to DIR/label-NNNNNN.zpl, numbered on from what DIR already holds, written

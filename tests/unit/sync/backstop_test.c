@@ -1,7 +1,8 @@
 /* Unit tests of the backstop pull's pure and store parts: a Shopify GraphQL Order node
  * converted to the REST order the inbound mapper reads (ids, state, lines, removed lines,
  * cancellation), the per-channel cursor (defaults to the channel's creation, only moves
- * forward), and the webhook subscriptions queued for a channel (once per topic and URL). */
+ * forward, never far past this host's clock), and the webhook subscriptions queued for a channel (once per topic and URL). */
+#include <time.h>
 #include "channel_sync.h"
 #include "inbound_map.h"
 #include "sync_int.h"
@@ -96,6 +97,11 @@ static void TEST_cursor_starts_at_the_channel_and_only_moves_forward(void)
     CU_ASSERT_EQUAL(depot_backstop_cursor_advance(T.st, 1, 1700000001000LL), DEPOT_OK);
     CU_ASSERT_EQUAL(depot_backstop_cursor(T.st, 1, &ms), DEPOT_OK);
     CU_ASSERT_EQUAL(ms, 1700000005000LL);
+    /* an update stamped in the year 9999 moves it at most a day past now */
+    CU_ASSERT_EQUAL(depot_backstop_cursor_advance(T.st, 1, 253402300799000LL), DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_backstop_cursor(T.st, 1, &ms), DEPOT_OK);
+    CU_ASSERT_TRUE(ms <= ((int64_t)time(NULL) + 86400) * 1000);
+    CU_ASSERT_TRUE(ms >= ((int64_t)time(NULL) + 86400 - 60) * 1000);
     CU_ASSERT_EQUAL(depot_backstop_cursor(T.st, 2, &ms), DEPOT_E_NOT_FOUND);
     test_db_close(&T);
 }
