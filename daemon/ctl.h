@@ -87,6 +87,19 @@ int ctl__print_import(struct ctl *c, const char *path, const struct depot_import
  * Frees problems. */
 int ctl__print_verify(struct ctl *c, const char *db_path, cJSON *problems);
 
+/* ---- Dead letters (ctl_dead_letters.c) -------------------------------------------- */
+
+/* How one kind of dead letter is made due again, and the words for it. */
+struct ctl_requeue {
+    const char *thing;     /* "outbox event": names an id in messages */
+    const char *count_key; /* JSON key of how many were made due */
+    depot_err (*one)(depot_store *st, int64_t id, const char *actor);
+    depot_err (*all_dead)(depot_store *st, const char *actor, int *n);
+    const char *one_done, *all_done; /* "<thing> <id> <one_done>", "<n> <all_done>" */
+};
+/* `ID | --all-dead`: makes that dead letter, or every one, due again through how. */
+int ctl__requeue_dead(struct ctl *c, int argc, char **argv, const struct ctl_requeue *how);
+
 /* ---- The store (ctl_db.c) --------------------------------------------------------- */
 
 /* DIR/depot.db of this invocation into buf; -1 (after ctl__fail) if too long. */

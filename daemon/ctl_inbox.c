@@ -102,36 +102,10 @@ int ctl__inbox_show(struct ctl *c, int argc, char **argv)
 
 int ctl__inbox_replay(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"all-dead", no_argument, NULL, 'a'},
-        {0},
+    static const struct ctl_requeue how = {
+        .thing = "inbox delivery", .count_key = "replayed", .one = depot_inbox_replay,
+        .all_dead = depot_inbox_replay_all_dead, .one_done = "queued again",
+        .all_done = "dead deliveries queued again",
     };
-    int all = 0, n = 1, o, rc;
-    int64_t id = 0;
-    depot_store *st;
-    while ((o = ctl__getopt(c, argc, argv, opts)) > 0)
-        if (o == 'a')
-            all = 1;
-    if (o < 0)
-        return ctl__opts_exit(o);
-    if (ctl__positional(c, argc, argv, all ? 0 : 1) != 0)
-        return CTL_EXIT_USAGE;
-    if (!all && ctl__parse_int(argv[optind], 1, INT64_MAX, &id) != 0)
-        return ctl__usage_error(c, "'%s' is not an inbox delivery id", argv[optind]);
-    if ((rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
-        return rc;
-    depot_err e = all ? depot_inbox_replay_all_dead(st, c->actor, &n)
-                      : depot_inbox_replay(st, id, c->actor);
-    if (e == DEPOT_OK) {
-        cJSON *doc = cJSON_CreateObject();
-        if (!all)
-            cJSON_AddNumberToObject(doc, "id", (double)id);
-        cJSON_AddNumberToObject(doc, "replayed", n);
-        rc = all ? ctl__done(c, doc, "%d dead deliveries queued again", n)
-                 : ctl__done(c, doc, "inbox delivery %lld queued again", (long long)id);
-    } else {
-        rc = ctl__store_fail(c, st, e);
-    }
-    depot_store_close(st);
-    return rc;
+    return ctl__requeue_dead(c, argc, argv, &how);
 }
