@@ -418,13 +418,16 @@ static void add_scanner(struct depot_scanners *m, const struct depot_scanner_con
     try_open(s);
 }
 
-/* 1 if a and b differ at most in their station. */
+/* 1 if a and b differ at most in their station. Field by field: padding and the bytes
+ * after a string's terminator carry no meaning. */
 static int same_but_station(const struct depot_scanner_conf *a,
                             const struct depot_scanner_conf *b)
 {
-    struct depot_scanner_conf x = *a;
-    memcpy(x.station, b->station, sizeof x.station);
-    return memcmp(&x, b, sizeof x) == 0;
+    return a->id == b->id && !strcmp(a->name, b->name) && !strcmp(a->port, b->port) &&
+           a->baud == b->baud && a->data_bits == b->data_bits && a->parity == b->parity &&
+           a->stop_bits == b->stop_bits && !strcmp(a->flow, b->flow) &&
+           !strcmp(a->suffix, b->suffix) && !strcmp(a->prefix, b->prefix) &&
+           a->enabled == b->enabled;
 }
 
 static void reload_on_change(void *user)
