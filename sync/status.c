@@ -1,9 +1,9 @@
 /* What the sync worker reports: a JSON snapshot for the API and the depot_sync_* series
  * for /metrics, both read under the worker's mutex from any thread. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "prom_text.h"
 #include "sync_worker_int.h"
 
 static cJSON *channel_json(const struct sync_channel *ch, double now)
@@ -79,65 +79,25 @@ cJSON *depot_sync_status_json(struct depot_sync *s)
     return doc;
 }
 
-struct text {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct text *t, const char *fmt, ...)
-{
-    if (t->oom)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->oom = 1;
-            return;
-        }
-        if (t->p && (size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t ncap = (t->cap ? t->cap * 2 : 4096) + (size_t)n;
-        char *p = realloc(t->p, ncap);
-        if (!p) {
-            t->oom = 1;
-            return;
-        }
-        t->p = p;
-        t->cap = ncap;
-    }
-}
-
-static void family(struct text *t, const char *name, const char *type, const char *help)
-{
-    put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* One counter family with a value per channel. */
-static void per_channel(struct text *t, struct depot_sync *s, const char *name,
+static void per_channel(struct prom_text *t, struct depot_sync *s, const char *name,
                         const char *help, size_t offset)
 {
-    family(t, name, "counter", help);
+    prom_family(t, name, "counter", help);
     for (int i = 0; i < s->n_channels; i++) {
         const struct sync_channel *ch = s->channels[i];
-        put(t, "%s{channel=\"%lld\",kind=\"%s\"} %llu\n", name, (long long)ch->row.id,
-            ch->row.kind, (unsigned long long)*(const uint64_t *)((const char *)ch + offset));
+        const uint64_t *value = (const uint64_t *)((const char *)ch + offset);
+        prom_printf(t, "%s{channel=\"%lld\",kind=\"%s\"} %llu\n", name, (long long)ch->row.id,
+                    ch->row.kind, (unsigned long long)*value);
     }
 }
 
 char *depot_sync_metrics_text(struct depot_sync *s)
 {
-    struct text t = {0};
+    struct prom_text t = {0};
     pthread_mutex_lock(&s->mu);
-    family(&t, "depot_sync_running", "gauge", "1 while the outbound sync worker runs.");
-    put(&t, "depot_sync_running %d\n", s->running);
+    prom_family(&t, "depot_sync_running", "gauge", "1 while the outbound sync worker runs.");
+    prom_printf(&t, "depot_sync_running %d\n", s->running);
     per_channel(&t, s, "depot_sync_calls_total", "HTTP calls made to a sales channel.",
                 offsetof(struct sync_channel, calls));
     per_channel(&t, s, "depot_sync_delivered_total", "Outbox events delivered to a channel.",
@@ -159,33 +119,31 @@ char *depot_sync_metrics_text(struct depot_sync *s)
     per_channel(&t, s, "depot_sync_backstop_orders_total",
                 "Order updates the backstop found that the inbox did not have.",
                 offsetof(struct sync_channel, pulled_orders));
-    family(&t, "depot_sync_inflight", "gauge", "Calls in flight per channel.");
+    prom_family(&t, "depot_sync_inflight", "gauge", "Calls in flight per channel.");
     for (int i = 0; i < s->n_channels; i++)
-        put(&t, "depot_sync_inflight{channel=\"%lld\",kind=\"%s\"} %d\n",
-            (long long)s->channels[i]->row.id, s->channels[i]->row.kind,
+        prom_printf(&t, "depot_sync_inflight{channel=\"%lld\",kind=\"%s\"} %d\n",
+                    (long long)s->channels[i]->row.id, s->channels[i]->row.kind,
             s->channels[i]->inflight);
-    family(&t, "depot_sync_superseded_total", "counter",
-           "Pending stock pushes coalesced into a newer one (calls saved).");
-    put(&t, "depot_sync_superseded_total %llu\n", (unsigned long long)s->superseded);
-    family(&t, "depot_sync_circuit_state", "gauge",
-           "Circuit breaker per upstream endpoint: 1 for its current state.");
+    prom_family(&t, "depot_sync_superseded_total", "counter",
+                "Pending stock pushes coalesced into a newer one (calls saved).");
+    prom_printf(&t, "depot_sync_superseded_total %llu\n", (unsigned long long)s->superseded);
+    prom_family(&t, "depot_sync_circuit_state", "gauge",
+                "Circuit breaker per upstream endpoint: 1 for its current state.");
     static const enum sync_breaker_state states[] = {SYNC_BREAKER_CLOSED, SYNC_BREAKER_OPEN,
                                                      SYNC_BREAKER_HALF_OPEN};
     for (int i = 0; i < s->n_breakers; i++)
         for (int k = 0; k < 3; k++)
-            put(&t, "depot_sync_circuit_state{channel=\"%lld\",endpoint=\"%s\",state=\"%s\"} %d\n",
-                (long long)s->breakers[i].channel_id, s->breakers[i].endpoint,
-                sync_breaker_state_name(states[k]), s->breakers[i].state == states[k]);
-    family(&t, "depot_sync_circuit_opens_total", "counter",
-           "Times an endpoint's circuit breaker opened.");
+            prom_printf(&t,
+                        "depot_sync_circuit_state{channel=\"%lld\",endpoint=\"%s\","
+                        "state=\"%s\"} %d\n",
+                        (long long)s->breakers[i].channel_id, s->breakers[i].endpoint,
+                        sync_breaker_state_name(states[k]), s->breakers[i].state == states[k]);
+    prom_family(&t, "depot_sync_circuit_opens_total", "counter",
+                "Times an endpoint's circuit breaker opened.");
     for (int i = 0; i < s->n_breakers; i++)
-        put(&t, "depot_sync_circuit_opens_total{channel=\"%lld\",endpoint=\"%s\"} %llu\n",
-            (long long)s->breakers[i].channel_id, s->breakers[i].endpoint,
+        prom_printf(&t, "depot_sync_circuit_opens_total{channel=\"%lld\",endpoint=\"%s\"} %llu\n",
+                    (long long)s->breakers[i].channel_id, s->breakers[i].endpoint,
             (unsigned long long)s->breakers[i].opens);
     pthread_mutex_unlock(&s->mu);
-    if (t.oom) {
-        free(t.p);
-        return NULL;
-    }
-    return t.p ? t.p : strdup("");
+    return prom_finish(&t, NULL);
 }

@@ -1,9 +1,9 @@
 /* HTTP request metrics (a counter by route, method and status; a latency histogram by
  * route) and the Prometheus text rendering of the whole /metrics page. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "prom_text.h"
 #include "web_int.h"
 #include "api_sync_status.h"
 
@@ -124,131 +124,77 @@ void web_metrics_observe(struct web_metrics *m, const char *route, enum web_meth
 
 /* ---- Rendering ------------------------------------------------------------------ */
 
-struct text {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct text *t, const char *fmt, ...)
+static void render_requests(struct prom_text *t, const struct web_metrics *m)
 {
-    if (t->oom)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->p ? t->p + t->len : NULL, t->cap - t->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->oom = 1;
-            return;
-        }
-        if ((size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t ncap = (t->cap ? t->cap * 2 : 8192) + (size_t)n;
-        char *p = realloc(t->p, ncap);
-        if (!p) {
-            t->oom = 1;
-            return;
-        }
-        t->p = p;
-        t->cap = ncap;
-    }
-}
-
-/* A label value with \, " and newline escaped, as the text format requires. */
-static void put_label(struct text *t, const char *v)
-{
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            put(t, "\\%c", *v);
-        else if (*v == '\n')
-            put(t, "\\n");
-        else
-            put(t, "%c", *v);
-    }
-}
-
-static void put_family(struct text *t, const char *name, const char *type, const char *help)
-{
-    put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void render_requests(struct text *t, const struct web_metrics *m)
-{
-    put_family(t, "depot_http_requests_total", "counter",
-               "HTTP requests answered, by route, method and status code.");
+    prom_family(t, "depot_http_requests_total", "counter",
+                "HTTP requests answered, by route, method and status code.");
     for (size_t i = 0; i < m->n_req; i++) {
         const struct req_series *s = &m->req[i];
-        put(t, "depot_http_requests_total{route=\"");
-        put_label(t, s->route);
-        put(t, "\",method=\"%s\",code=\"%d\"} %llu\n", web_method_name(s->method), s->code,
-            (unsigned long long)s->count);
+        prom_printf(t, "depot_http_requests_total{route=\"");
+        prom_label(t, s->route);
+        prom_printf(t, "\",method=\"%s\",code=\"%d\"} %llu\n", web_method_name(s->method), s->code,
+                    (unsigned long long)s->count);
     }
-    put_family(t, "depot_http_request_duration_seconds", "histogram",
-               "Time from a request's headers to its response being queued, by route.");
+    prom_family(t, "depot_http_request_duration_seconds", "histogram",
+                "Time from a request's headers to its response being queued, by route.");
     for (size_t i = 0; i < m->n_lat; i++) {
         const struct latency_series *s = &m->lat[i];
         uint64_t cumulative = 0;
         for (int b = 0; b < N_BUCKETS; b++) {
             cumulative += s->in_bucket[b];
-            put(t, "depot_http_request_duration_seconds_bucket{route=\"");
-            put_label(t, s->route);
-            put(t, "\",le=\"%s\"} %llu\n", bucket_label[b], (unsigned long long)cumulative);
+            prom_printf(t, "depot_http_request_duration_seconds_bucket{route=\"");
+            prom_label(t, s->route);
+            prom_printf(t, "\",le=\"%s\"} %llu\n", bucket_label[b], (unsigned long long)cumulative);
         }
-        put(t, "depot_http_request_duration_seconds_bucket{route=\"");
-        put_label(t, s->route);
-        put(t, "\",le=\"+Inf\"} %llu\n", (unsigned long long)s->count);
-        put(t, "depot_http_request_duration_seconds_sum{route=\"");
-        put_label(t, s->route);
-        put(t, "\"} %.9g\n", s->sum);
-        put(t, "depot_http_request_duration_seconds_count{route=\"");
-        put_label(t, s->route);
-        put(t, "\"} %llu\n", (unsigned long long)s->count);
+        prom_printf(t, "depot_http_request_duration_seconds_bucket{route=\"");
+        prom_label(t, s->route);
+        prom_printf(t, "\",le=\"+Inf\"} %llu\n", (unsigned long long)s->count);
+        prom_printf(t, "depot_http_request_duration_seconds_sum{route=\"");
+        prom_label(t, s->route);
+        prom_printf(t, "\"} %.9g\n", s->sum);
+        prom_printf(t, "depot_http_request_duration_seconds_count{route=\"");
+        prom_label(t, s->route);
+        prom_printf(t, "\"} %llu\n", (unsigned long long)s->count);
     }
 }
 
 /* One gauge family with a "status" label from a JSON object of status -> count. */
-static void render_by_status(struct text *t, const cJSON *store, const char *member,
+static void render_by_status(struct prom_text *t, const cJSON *store, const char *member,
                              const char *name, const char *help)
 {
     const cJSON *obj = cJSON_GetObjectItemCaseSensitive(store, member);
     if (!cJSON_IsObject(obj))
         return;
-    put_family(t, name, "gauge", help);
+    prom_family(t, name, "gauge", help);
     for (const cJSON *c = obj->child; c; c = c->next) {
         if (!cJSON_IsNumber(c))
             continue;
-        put(t, "%s{status=\"", name);
-        put_label(t, c->string);
-        put(t, "\"} %.0f\n", c->valuedouble);
+        prom_printf(t, "%s{status=\"", name);
+        prom_label(t, c->string);
+        prom_printf(t, "\"} %.0f\n", c->valuedouble);
     }
 }
 
-static void render_number(struct text *t, const cJSON *store, const char *member,
+static void render_number(struct prom_text *t, const cJSON *store, const char *member,
                           const char *name, const char *help)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(store, member);
     if (!cJSON_IsNumber(v))
         return;
-    put_family(t, name, "gauge", help);
-    put(t, "%s %.0f\n", name, v->valuedouble);
+    prom_family(t, name, "gauge", help);
+    prom_printf(t, "%s %.0f\n", name, v->valuedouble);
 }
 
 char *web_metrics_render(const struct web_metrics *m, const struct web_metrics_gauges *g,
                          size_t *len)
 {
-    struct text t = {0};
+    struct prom_text t = {0};
     render_requests(&t, m);
-    put_family(&t, "depot_websocket_clients", "gauge", "Connected WebSocket clients.");
-    put(&t, "depot_websocket_clients %zu\n", g->ws_clients);
-    put_family(&t, "depot_websocket_dropped_total", "counter",
-               "WebSocket event messages dropped because a client fell too far behind.");
-    put(&t, "depot_websocket_dropped_total %llu\n", (unsigned long long)g->ws_dropped);
+    prom_family(&t, "depot_websocket_clients", "gauge", "Connected WebSocket clients.");
+    prom_printf(&t, "depot_websocket_clients %zu\n", g->ws_clients);
+    prom_family(&t, "depot_websocket_dropped_total", "counter",
+                "WebSocket event messages dropped because a client fell too far behind.");
+    prom_printf(&t, "depot_websocket_dropped_total %llu\n", (unsigned long long)g->ws_dropped);
     if (g->store) {
         render_by_status(&t, g->store, "outbox", "depot_outbox_events",
                          "Outbox events (changes for channels and carriers) by status.");
@@ -262,17 +208,12 @@ char *web_metrics_render(const struct web_metrics *m, const struct web_metrics_g
     }
     char *sync = web_sync_metrics_text(); /* the outbound worker's series */
     if (sync) {
-        put(&t, "%s", sync);
+        prom_printf(&t, "%s", sync);
         free(sync);
     }
-    put_family(&t, "depot_build_info", "gauge", "Depot's version; the value is always 1.");
-    put(&t, "depot_build_info{version=\"");
-    put_label(&t, DEPOT_VERSION);
-    put(&t, "\"} 1\n");
-    if (t.oom) {
-        free(t.p);
-        return NULL;
-    }
-    *len = t.len;
-    return t.p;
+    prom_family(&t, "depot_build_info", "gauge", "Depot's version; the value is always 1.");
+    prom_printf(&t, "depot_build_info{version=\"");
+    prom_label(&t, DEPOT_VERSION);
+    prom_printf(&t, "\"} 1\n");
+    return prom_finish(&t, len);
 }
