@@ -12,6 +12,7 @@ printer_port="$(realpath -m "$dir")/dev/zebra-1"
 
 if [ ! -f "$dir/depot.db" ]; then
     echo "demo: seeding $dir"
+    mkdir -p "$(dirname "$dir")"  # depotctl creates the data dir, not its parents
     $ctl init
     $ctl stock import "$here/stock.csv"
     $ctl order create --external-id DEMO-1001 --number 1001 --line COF-ESP-250:2 \

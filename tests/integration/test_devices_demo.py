@@ -26,7 +26,8 @@ class DemoDevicesTest(unittest.TestCase):
     def setUp(self):
         self.tmp = dt.TempDataDir()
         self.addCleanup(self.tmp.cleanup)
-        self.dir = os.path.join(self.tmp.root, "demo")
+        # like `make demo`'s var/demo in a fresh clone: the parent does not exist yet
+        self.dir = os.path.join(self.tmp.root, "var", "demo")
         self.port = dt.free_port()
         env = dict(os.environ, DEPOT_LISTEN=f"127.0.0.1:{self.port}")
         self.log = open(os.path.join(self.tmp.root, "demo.log"), "w+")
