@@ -87,7 +87,17 @@ int ctl__print_import(struct ctl *c, const char *path, const struct depot_import
  * Frees problems. */
 int ctl__print_verify(struct ctl *c, const char *db_path, cJSON *problems);
 
-/* ---- Dead letters (ctl_dead_letters.c) -------------------------------------------- */
+/* ---- Outbox and inbox (ctl_dead_letters.c) ----------------------------------------- */
+
+/* How one queue is listed: the store's list (dead_only, limit) and the printer of its
+ * document (which frees it); limits above max_limit are lowered to it. */
+struct ctl_queue_list {
+    depot_err (*list)(depot_store *st, int dead_only, int limit, cJSON **out);
+    int (*print)(struct ctl *c, cJSON *doc);
+    int64_t max_limit;
+};
+/* `[--dead] [--limit N]`: lists the queue's waiting (or only its dead) rows through how. */
+int ctl__list_queue(struct ctl *c, int argc, char **argv, const struct ctl_queue_list *how);
 
 /* How one kind of dead letter is made due again, and the words for it. */
 struct ctl_requeue {

@@ -1,5 +1,6 @@
-/* Making dead letters due again from depotctl, one by id or all of them: the shared body
- * of `outbox retry` and `inbox replay`, which differ only in the store calls and words. */
+/* The outbox and the inbox from depotctl: listing waiting and dead rows (`outbox list`,
+ * `inbox list`) and making dead letters due again, one by id or all of them (`outbox
+ * retry`, `inbox replay`). The two queues differ only in their store calls and words. */
 #include <limits.h>
 #include "ctl.h"
 
@@ -34,6 +35,37 @@ int ctl__requeue_dead(struct ctl *c, int argc, char **argv, const struct ctl_req
     } else {
         rc = ctl__store_fail(c, st, e);
     }
+    depot_store_close(st);
+    return rc;
+}
+
+int ctl__list_queue(struct ctl *c, int argc, char **argv, const struct ctl_queue_list *how)
+{
+    static const struct option opts[] = {
+        {"dead", no_argument, NULL, 'd'},
+        {"limit", required_argument, NULL, 'n'},
+        {0},
+    };
+    int64_t limit = 100;
+    int dead_only = 0, o, rc;
+    depot_store *st;
+    cJSON *doc;
+    while ((o = ctl__getopt(c, argc, argv, opts)) > 0) {
+        if (o == 'd')
+            dead_only = 1;
+        else if ((rc = ctl__parse_limit(c, optarg, &limit)) != 0)
+            return rc;
+    }
+    if (o < 0)
+        return ctl__opts_exit(o);
+    if (ctl__positional(c, argc, argv, 0) != 0)
+        return CTL_EXIT_USAGE;
+    if ((rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
+        return rc;
+    if (limit > how->max_limit)
+        limit = how->max_limit;
+    depot_err e = how->list(st, dead_only, (int)limit, &doc);
+    rc = e == DEPOT_OK ? how->print(c, doc) : ctl__store_fail(c, st, e);
     depot_store_close(st);
     return rc;
 }

@@ -43,31 +43,10 @@ static int print_list(struct ctl *c, cJSON *doc)
 
 int ctl__inbox_list(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dead", no_argument, NULL, 'd'},
-        {"limit", required_argument, NULL, 'n'},
-        {0},
+    static const struct ctl_queue_list how = {
+        .list = depot_inbox_list_json, .print = print_list, .max_limit = 1000,
     };
-    int64_t limit = 100;
-    int dead_only = 0, o, rc;
-    depot_store *st;
-    cJSON *doc;
-    while ((o = ctl__getopt(c, argc, argv, opts)) > 0) {
-        if (o == 'd')
-            dead_only = 1;
-        else if ((rc = ctl__parse_limit(c, optarg, &limit)) != 0)
-            return rc;
-    }
-    if (o < 0)
-        return ctl__opts_exit(o);
-    if (ctl__positional(c, argc, argv, 0) != 0)
-        return CTL_EXIT_USAGE;
-    if ((rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
-        return rc;
-    depot_err e = depot_inbox_list_json(st, dead_only, limit > 1000 ? 1000 : (int)limit, &doc);
-    rc = e == DEPOT_OK ? print_list(c, doc) : ctl__store_fail(c, st, e);
-    depot_store_close(st);
-    return rc;
+    return ctl__list_queue(c, argc, argv, &how);
 }
 
 int ctl__inbox_show(struct ctl *c, int argc, char **argv)

@@ -4,34 +4,10 @@
 
 int ctl__outbox_list(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dead", no_argument, NULL, 'd'},
-        {"limit", required_argument, NULL, 'n'},
-        {0},
+    static const struct ctl_queue_list how = {
+        .list = depot_outbox_list_json, .print = ctl__print_outbox, .max_limit = INT_MAX,
     };
-    int64_t limit = 100;
-    int dead_only = 0, o, rc;
-    depot_store *st;
-    cJSON *doc;
-    while ((o = ctl__getopt(c, argc, argv, opts)) > 0) {
-        switch (o) {
-        case 'd': dead_only = 1; break;
-        case 'n':
-            if ((rc = ctl__parse_limit(c, optarg, &limit)) != 0)
-                return rc;
-            break;
-        }
-    }
-    if (o < 0)
-        return ctl__opts_exit(o);
-    if (ctl__positional(c, argc, argv, 0) != 0)
-        return CTL_EXIT_USAGE;
-    if ((rc = ctl__open(c, 0, &st)) != CTL_EXIT_OK)
-        return rc;
-    depot_err e = depot_outbox_list_json(st, dead_only, (int)limit, &doc);
-    rc = e == DEPOT_OK ? ctl__print_outbox(c, doc) : ctl__store_fail(c, st, e);
-    depot_store_close(st);
-    return rc;
+    return ctl__list_queue(c, argc, argv, &how);
 }
 
 int ctl__outbox_retry(struct ctl *c, int argc, char **argv)
