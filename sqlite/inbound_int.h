@@ -16,6 +16,10 @@ depot_err store__inbox_done(depot_store *st, int64_t id, const char *status,
 depot_err store__order_alert(depot_store *st, int64_t order_id, const char *kind,
                              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* DEPOT_OK if external_id is a channel's order id (1..128 printable characters), else
+ * DEPOT_E_INVALID with that reason (ingest_order.c). */
+depot_err store__check_order_id(depot_store *st, const char *external_id);
+
 #define STORE_QUARANTINE_LOCATION "QUARANTINE" /* where damaged returns are booked */
 
 /* The words of enum depot_return_disposition (returns_receive.c): as the returns table

@@ -31,13 +31,20 @@ struct stored_line {
     int seen; /* matched by an incoming line */
 };
 
+depot_err store__check_order_id(depot_store *st, const char *external_id)
+{
+    if (!external_id || !store__valid_code(external_id, 128))
+        return store__fail(st, DEPOT_E_INVALID, "order id must be 1..128 printable "
+                                                "characters");
+    return DEPOT_OK;
+}
+
 static depot_err validate(depot_store *st, const struct depot_ingest_order *in)
 {
     if (in->channel_id <= 0)
         return store__fail(st, DEPOT_E_INVALID, "order has no channel");
-    if (!in->external_id || !store__valid_code(in->external_id, 128))
-        return store__fail(st, DEPOT_E_INVALID, "order id must be 1..128 printable "
-                                                "characters");
+    if (store__check_order_id(st, in->external_id) != DEPOT_OK)
+        return DEPOT_E_INVALID;
     if (in->n_lines > DEPOT_INGEST_LINES_MAX)
         return store__fail(st, DEPOT_E_INVALID, "an order has at most %d lines",
                            DEPOT_INGEST_LINES_MAX);
@@ -536,9 +543,8 @@ depot_err depot_ingest_cancel(depot_store *st, int64_t inbox_id, int64_t channel
 {
     store__clear_error(st);
     *order_id = 0;
-    if (!external_id || !store__valid_code(external_id, 128))
-        return store__fail(st, DEPOT_E_INVALID, "order id must be 1..128 printable "
-                                                "characters");
+    if (store__check_order_id(st, external_id) != DEPOT_OK)
+        return DEPOT_E_INVALID;
     depot_err e = store__begin(st);
     if (e != DEPOT_OK)
         return e;

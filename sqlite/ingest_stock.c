@@ -131,9 +131,8 @@ depot_err depot_ingest_returns(depot_store *st, int64_t inbox_id, int64_t channe
     store__clear_error(st);
     if (n_returned)
         *n_returned = 0;
-    if (!external_id || !store__valid_code(external_id, 128))
-        return store__fail(st, DEPOT_E_INVALID, "order id must be 1..128 printable "
-                                                "characters");
+    if (store__check_order_id(st, external_id) != DEPOT_OK)
+        return DEPOT_E_INVALID;
     for (size_t i = 0; i < n; i++) {
         const struct depot_ingest_return_line *l = &lines[i];
         if (!l->source_ref || !store__valid_code(l->source_ref, 200) ||
@@ -328,9 +327,8 @@ depot_err depot_ingest_fulfillment(depot_store *st, int64_t inbox_id, int64_t ch
 {
     store__clear_error(st);
     *order_id = 0;
-    if (!external_id || !store__valid_code(external_id, 128))
-        return store__fail(st, DEPOT_E_INVALID, "order id must be 1..128 printable "
-                                                "characters");
+    if (store__check_order_id(st, external_id) != DEPOT_OK)
+        return DEPOT_E_INVALID;
     depot_err e = store__begin(st);
     if (e != DEPOT_OK)
         return e;
