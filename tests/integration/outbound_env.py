@@ -8,12 +8,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fakes"))
 
 import depot_testlib as dt  # noqa: E402
-from fake_shopify import FakeShopify  # noqa: E402,F401
+from fake_shopify import FakeShopify  # noqa: E402
 from fake_woocommerce import FakeWooCommerce  # noqa: E402,F401
 
 DRIVER = os.path.join(dt.TEST_BIN_DIR, "outbound_driver")
@@ -23,6 +24,29 @@ DRIVER = os.path.join(dt.TEST_BIN_DIR, "outbound_driver")
 FAST = dict(sync_retry_base_ms=100, sync_retry_max_ms=1000, sync_http_timeout_ms=1000,
             sync_breaker_threshold=3, sync_breaker_cooldown_ms=500, sync_max_attempts=20,
             sync_concurrency=4)
+
+
+class OutboundCase(unittest.TestCase):
+    """Each test gets a temp data dir, the fake channel make_fake() builds (started; None
+    when the test starts its own into self.fake) and an Outbound on them; all are stopped
+    and removed afterwards."""
+
+    def make_fake(self):
+        return FakeShopify()
+
+    def setUp(self):
+        self.tmp = dt.TempDataDir()
+        fake = self.make_fake()
+        self.fake = fake.start() if fake else None
+        self.ob = Outbound(self.tmp)
+
+    def tearDown(self):
+        try:
+            self.ob.stop()
+        finally:
+            if self.fake:
+                self.fake.stop()
+            self.tmp.cleanup()
 
 
 class Outbound:

@@ -12,7 +12,7 @@ import urllib.request
 
 import depot_testlib as dt
 import webhook_helpers as wh
-from outbound_env import FakeShopify, FakeWooCommerce, Outbound, wait_until
+from outbound_env import FakeShopify, FakeWooCommerce, OutboundCase, wait_until
 
 SHOP = "test-shop.myshopify.com"
 STORE = "https://shop.example.com"
@@ -23,19 +23,9 @@ def iso(seconds_from_now, zone="Z"):
     return t.strftime("%Y-%m-%dT%H:%M:%S") + zone
 
 
-class BackstopCase(unittest.TestCase):
-    def setUp(self):
-        self.tmp = dt.TempDataDir()
-        self.ob = Outbound(self.tmp)
-        self.fake = None
-
-    def tearDown(self):
-        try:
-            self.ob.stop()
-        finally:
-            if self.fake:
-                self.fake.stop()
-            self.tmp.cleanup()
+class BackstopCase(OutboundCase):
+    def make_fake(self):
+        return None  # each test starts the platform it needs
 
     # ---- looking ----
     def order(self, external_id):

@@ -11,28 +11,18 @@ import time
 import unittest
 import urllib.request
 
-import depot_testlib as dt
 import webhook_helpers as wh
-from outbound_env import FakeShopify, Outbound, wait_until
+from outbound_env import FakeShopify, OutboundCase, wait_until
 from test_web_server import WebSocket
 
 SHOP = "test-shop.myshopify.com"
 
 
-class Base(unittest.TestCase):
+class Base(OutboundCase):
     fake_options = {}
 
-    def setUp(self):
-        self.tmp = dt.TempDataDir()
-        self.fake = FakeShopify(**self.fake_options).start()
-        self.ob = Outbound(self.tmp)
-
-    def tearDown(self):
-        try:
-            self.ob.stop()
-        finally:
-            self.fake.stop()
-            self.tmp.cleanup()
+    def make_fake(self):
+        return FakeShopify(**self.fake_options)
 
     def setup_channel(self, skus):
         self.ob.stock(skus)

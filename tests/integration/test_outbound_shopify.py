@@ -10,24 +10,12 @@ import collections
 import unittest
 
 import depot_testlib as dt
-from outbound_env import FakeShopify, Outbound, wait_until
+from outbound_env import FakeShopify, OutboundCase, wait_until
 
 SHOP = "test-shop.myshopify.com"
 
 
-class ShopifyCase(unittest.TestCase):
-    def setUp(self):
-        self.tmp = dt.TempDataDir()
-        self.fake = FakeShopify().start()
-        self.ob = Outbound(self.tmp)
-
-    def tearDown(self):
-        try:
-            self.ob.stop()
-        finally:
-            self.fake.stop()
-            self.tmp.cleanup()
-
+class ShopifyCase(OutboundCase):
     def setup_channel(self, skus, api_version=None, channel_buffer=0, stock_buffer=0):
         """skus: {sku: on_hand}; inventory item ids 1000, 1001, ... in order."""
         self.ob.stock(skus, buffer=stock_buffer)

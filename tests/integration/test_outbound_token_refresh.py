@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import cli_testlib as cl
 import depot_testlib as dt
-from outbound_env import FakeShopify, Outbound, wait_until
+from outbound_env import FakeShopify, OutboundCase, wait_until
 
 SHOP = "refresh-shop.myshopify.com"
 APP_ID = "app-id-6f1c"
@@ -34,20 +34,14 @@ def shopify_hmac(params):
     return hmac.new(APP_SECRET.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-class OutboundTokenRefreshTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = dt.TempDataDir()
-        self.fake = FakeShopify(token="shpat_not_installed_yet").start()
-        self.fake.enable_oauth(APP_ID, APP_SECRET, expires_in=3600)
-        self.ob = Outbound(self.tmp)
-        self.ob.stock({"SKU-1": 10})
+class OutboundTokenRefreshTest(OutboundCase):
+    def make_fake(self):
+        return FakeShopify(token="shpat_not_installed_yet")
 
-    def tearDown(self):
-        try:
-            self.ob.stop()
-        finally:
-            self.fake.stop()
-            self.tmp.cleanup()
+    def setUp(self):
+        super().setUp()
+        self.fake.enable_oauth(APP_ID, APP_SECRET, expires_in=3600)
+        self.ob.stock({"SKU-1": 10})
 
     # ---- setup ----
     def start(self):

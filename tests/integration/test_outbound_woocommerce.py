@@ -6,24 +6,14 @@ JSON) converges to the local level; a shipped order gets exactly
 one tracking note and is completed once, however often the delivery is repeated."""
 import unittest
 
-import depot_testlib as dt
-from outbound_env import FakeWooCommerce, Outbound, wait_until
+from outbound_env import FakeWooCommerce, OutboundCase, wait_until
 
 STORE = "https://shop.example.com"
 
 
-class WooCommerceCase(unittest.TestCase):
-    def setUp(self):
-        self.tmp = dt.TempDataDir()
-        self.fake = FakeWooCommerce().start()
-        self.ob = Outbound(self.tmp)
-
-    def tearDown(self):
-        try:
-            self.ob.stop()
-        finally:
-            self.fake.stop()
-            self.tmp.cleanup()
+class WooCommerceCase(OutboundCase):
+    def make_fake(self):
+        return FakeWooCommerce()
 
     def setup_channel(self, skus):
         self.ob.stock(skus)
