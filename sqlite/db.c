@@ -15,7 +15,8 @@ static const char *const connection_pragmas =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"
     "PRAGMA foreign_keys=ON;"
-    "PRAGMA cache_size=-32768;"; /* 32 MiB: a 100k-SKU import stays in memory */
+    "PRAGMA cache_size=-32768;"   /* 32 MiB: a 100k-SKU import stays in memory */
+    "PRAGMA journal_size_limit=67108864;"; /* a big import's WAL shrinks back to 64 MiB */
 
 int store__migrate(depot_store *st); /* migrate.c */
 

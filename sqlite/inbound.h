@@ -22,9 +22,6 @@ depot_err depot_store_batch_commit(depot_store *st);
 /* 1 if some connection of this process waited for the write lock in the last 2 ms: a
  * batch holding the lock should commit now and let it through. Thread-safe. */
 int depot_store_lock_contended(void);
-/* This connection no longer checkpoints the WAL when it commits (the other connections
- * still do): for the webhook committer, whose clients wait on its commits. */
-depot_err depot_store_leave_checkpoints(depot_store *st);
 
 /* ---- Inbox ------------------------------------------------------------------------ */
 

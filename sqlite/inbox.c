@@ -415,10 +415,3 @@ depot_err depot_inbox_show_json(depot_store *st, int64_t id, cJSON **out)
     *out = o;
     return DEPOT_OK;
 }
-
-depot_err depot_store_leave_checkpoints(depot_store *st)
-{
-    if (sqlite3_exec(st->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL) != SQLITE_OK)
-        return store__dberr(st, "wal_autocheckpoint");
-    return DEPOT_OK;
-}
