@@ -45,8 +45,8 @@ struct depot_inbox_delivery {
     const char *headers_json; /* JSON object of the headers worth keeping; NULL = {} */
     const void *body;
     size_t body_len;          /* 0..DEPOT_INBOX_BODY_MAX */
-    const char *body_sha256;  /* lowercase hex SHA-256 of body if the caller has it
-                               * (hashed once, outside the transaction); NULL = hash here */
+    const char *body_sha256;  /* lowercase hex SHA-256 of body where it identifies the
+                               * delivery (WooCommerce); NULL = none kept */
 };
 
 /* Fills hex (65 bytes) with the lowercase hex SHA-256 of body. */

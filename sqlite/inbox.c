@@ -80,11 +80,6 @@ static depot_err validate_delivery(depot_store *st, const struct depot_inbox_del
 static depot_err insert_delivery(depot_store *st, const struct depot_inbox_delivery *d,
                                  int64_t now, int *duplicate)
 {
-    char hex[65];
-    if (d->body_sha256)
-        snprintf(hex, sizeof hex, "%s", d->body_sha256);
-    else
-        depot_inbox_body_sha256(d->body, d->body_len, hex);
     sqlite3_stmt *s = store__stmt(st,
         "INSERT INTO inbox (source, delivery_id, channel_id, topic, event_id, triggered_at,"
         " headers, body, body_sha256, status, received_at, stale)"
@@ -100,7 +95,7 @@ static depot_err insert_delivery(depot_store *st, const struct depot_inbox_deliv
     sqlite3_bind_int64(s, 6, d->triggered_at);
     sqlite3_bind_text(s, 7, d->headers_json ? d->headers_json : "{}", -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 8, d->body_len ? d->body : "", (int)d->body_len, SQLITE_STATIC);
-    sqlite3_bind_text(s, 9, hex, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 9, d->body_sha256, -1, SQLITE_STATIC); /* NULL binds NULL */
     sqlite3_bind_int64(s, 10, now);
     sqlite3_bind_int(s, 11, d->stale ? 1 : 0);
     depot_err e = store__step_done(st, s);

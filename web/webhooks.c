@@ -21,11 +21,10 @@
  * next batch gathers, so the cost per delivery falls as load rises and nothing is
  * answered before it is on disk. Only the loop thread touches requests, responses and
  * connections; the committer sees nothing but the deliveries.
- * Hashing is most of a delivery's CPU (two SHA-256 passes over the body: its HMAC and the
- * body hash the inbox keeps), so it is not done on the loop either: a handler queues the
- * delivery with its channel's secret and signature, and verifier threads (one per core)
- * check the HMAC and hash the body, then hand the delivery to the committer, or back to
- * the loop for a 401 if the signature does not match. Nothing unverified is stored.
+ * The HMAC (a SHA-256 pass over the body) is a large part of a delivery's CPU, so it is
+ * not done on the loop either: a handler queues the delivery with its channel's secret
+ * and signature, and verifier threads (one per core) check it, then hand the delivery to
+ * the committer, or back to the loop for a 401 if the signature does not match. Nothing unverified is stored.
  * The committer's connection checkpoints its own commits (SQLite's autocheckpoint, 1000
  * pages): a WAL restarts from its beginning only when a checkpoint has caught up with it
  * before the next commit, which during an endless stream of commits only the committer
@@ -45,7 +44,7 @@ struct pending {
     char request_id[17];
     char *strings;            /* source, delivery id, topic, event id, headers */
     struct depot_inbox_delivery d;
-    char body_sha256[65];     /* hex; hashed by a verifier unless the handler had it */
+    char body_sha256[65];     /* hex, if the handler keys the delivery by its body */
     char *body;
     char *secret;             /* the channel's webhook secret until verified, then wiped */
     char signature[WEB_WEBHOOK_HEADER_MAX];
@@ -258,16 +257,12 @@ static void *committer(void *arg)
     return NULL;
 }
 
-/* Verifier thread: checks p's signature (then wipes the secret) and hashes its body. */
+/* Verifier thread: checks p's signature, then wipes the secret. */
 static int verify(struct pending *p)
 {
     int ok = web_webhook_signature_ok(p->secret, p->body, p->d.body_len, p->signature);
     web_webhook_secret_free(p->secret);
     p->secret = NULL;
-    if (ok && !p->d.body_sha256) {
-        depot_inbox_body_sha256(p->body, p->d.body_len, p->body_sha256);
-        p->d.body_sha256 = p->body_sha256;
-    }
     return ok;
 }
 

@@ -57,15 +57,17 @@ static void TEST_batch_commit_and_duplicates(void)
     bad = delivery(ch, "w9", NULL, "{}");
     bad.body_sha256 = "not-a-hash";
     CU_ASSERT_FALSE(depot_inbox_delivery_valid(&bad, NULL));
-    /* A hash the caller computed is kept as given. */
+    /* A hash the caller computed is kept as given; without one, none is kept. */
     static const char hex[] = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
     struct depot_inbox_delivery good = delivery(ch, "w9", NULL, "{}");
     good.body_sha256 = hex;
     CU_ASSERT_TRUE(depot_inbox_delivery_valid(&good, NULL));
     CU_ASSERT_EQUAL(depot_inbox_put(t.st, &good, NULL), DEPOT_OK);
     CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM inbox WHERE delivery_id = 'w9'"
-                                     " AND body_sha256 = (SELECT body_sha256 FROM inbox"
-                                     " WHERE delivery_id = 'w1')"), 1);
+                                     " AND body_sha256 = '44136fa355b3678a1146ad16f7e8649e"
+                                     "94fb4fc21fe77e8310c060f61caaff8a'"), 1);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM inbox WHERE delivery_id = 'w1'"
+                                     " AND body_sha256 IS NULL"), 1);
     test_db_close(&t);
 }
 
@@ -170,6 +172,48 @@ static void TEST_inventory_echo_ignored_external_change_booked(void)
     test_db_close(&t);
 }
 
+/* Migration 0007 rebuilds the inbox so that body_sha256 may be NULL: a version-6
+ * database's deliveries keep their ids, fields and state, and the indexes come back. */
+static void TEST_version_6_inbox_survives_the_rebuild(void)
+{
+    extern const char *const depot_migrations[]; /* sqlite/migrations, embedded */
+    char err[256];
+    struct test_db old = {0};
+    snprintf(old.dir, sizeof old.dir, "/tmp/depot-test-XXXXXX");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(old.dir));
+    snprintf(old.path, sizeof old.path, "%s/depot.db", old.dir);
+    CU_ASSERT_TRUE_FATAL(depot_store_schema_latest() >= 7);
+    for (int v = 0; v < 6; v++)
+        CU_ASSERT_EQUAL_FATAL(test_sql(&old, depot_migrations[v]), SQLITE_OK);
+    CU_ASSERT_EQUAL_FATAL(test_sql(&old,
+        "PRAGMA user_version=6;"
+        "INSERT INTO inbox (id, source, delivery_id, topic, event_id, headers, body,"
+        " body_sha256, status, attempts, last_error, received_at, next_attempt_at, stale)"
+        " VALUES (42, 'shopify:1', 'w42', 'orders/paid', 'e42', '{\"a\":1}', x'7b7d',"
+        " '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', 'failed', 3,"
+        " 'boom', 1700000000, 1700000099, 1)"), SQLITE_OK);
+    CU_ASSERT_EQUAL_FATAL(depot_store_open(old.path, NULL, &old.st, err, sizeof err),
+                          DEPOT_OK);
+    CU_ASSERT_EQUAL(depot_store_schema_version(old.st), depot_store_schema_latest());
+    CU_ASSERT_EQUAL(test_sql_int(&old, "SELECT count(*) FROM inbox WHERE id = 42"
+        " AND source = 'shopify:1' AND delivery_id = 'w42' AND topic = 'orders/paid'"
+        " AND event_id = 'e42' AND headers = '{\"a\":1}' AND body = x'7b7d'"
+        " AND body_sha256 = '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'"
+        " AND status = 'failed' AND attempts = 3 AND last_error = 'boom'"
+        " AND received_at = 1700000000 AND next_attempt_at = 1700000099 AND stale = 1"), 1);
+    CU_ASSERT_EQUAL(test_sql_int(&old, "SELECT count(*) FROM sqlite_master WHERE"
+        " tbl_name = 'inbox' AND type = 'index' AND name IN ('inbox_pending',"
+        " 'inbox_attention', 'inbox_event', 'inbox_retry')"), 4);
+    /* The constraints hold: the same ids again are a duplicate, a short hash is refused. */
+    CU_ASSERT_NOT_EQUAL(test_sql(&old, "INSERT INTO inbox (source, delivery_id, topic, body,"
+        " received_at) VALUES ('shopify:1', 'w42', 'orders/paid', x'00', 1)"), SQLITE_OK);
+    CU_ASSERT_NOT_EQUAL(test_sql(&old, "INSERT INTO inbox (source, delivery_id, topic, body,"
+        " body_sha256, received_at) VALUES ('shopify:1', 'w43', 'orders/paid', x'00',"
+        " 'abc', 1)"), SQLITE_OK);
+    CU_ASSERT_TRUE(test_verify_ok(&old));
+    test_db_close(&old);
+}
+
 int main(void)
 {
     static const struct test_case cases[] = {
@@ -179,6 +223,7 @@ int main(void)
          TEST_ingest_idempotent_ordered_backordered},
         {"inventory: echo ignored, external change booked",
          TEST_inventory_echo_ignored_external_change_booked},
+        {"version 6 inbox survives the rebuild", TEST_version_6_inbox_survives_the_rebuild},
         {NULL, NULL},
     };
     return test_run("inbox", cases);
