@@ -2,6 +2,7 @@
  * credentials sealed in the vault, finding one by the name its webhooks carry, and the
  * SKU and location mappings that decide which stock changes a channel is told about. */
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,9 @@
 
 #define SHOP_SUFFIX ".myshopify.com"
 #define EXTERNAL_ID_MAX 128
+
+/* Channels added or re-added by this process (depot_channels_changes). */
+static atomic_uint_fast64_t channels_changed;
 
 /* The credential fields a channel may hold, in the order they are listed. */
 static const char *const credential_fields[] = {
@@ -196,6 +200,7 @@ depot_err depot_channel_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
         store__rollback(st);
         return e;
     }
+    atomic_fetch_add(&channels_changed, 1);
     if (id_out)
         *id_out = id;
     return DEPOT_OK;
@@ -213,6 +218,11 @@ static void channel_from_row(sqlite3_stmt *s, void *out)
     store__copy_text(ch->api_base, sizeof ch->api_base, sqlite3_column_text(s, 3));
     store__copy_text(ch->api_version, sizeof ch->api_version, sqlite3_column_text(s, 4));
     ch->enabled = sqlite3_column_int(s, 5);
+}
+
+uint64_t depot_channels_changes(void)
+{
+    return atomic_load(&channels_changed);
 }
 
 depot_err depot_channel_find(depot_store *st, const char *kind, const char *name,

@@ -83,11 +83,12 @@ static int open_parts(struct web_server *srv, const char *db_path, char *err, si
     srv->rl_login_user = web_ratelimit_new(5.0 / 60, 5, 4096);
     srv->metrics = web_metrics_new();
     srv->events = web_events_new();
+    srv->webhook_channels = web_webhook_channels_new();
     srv->webhooks = web_webhooks_new(srv, db_path, err, errlen);
     if (!srv->webhooks)
         return -1;
     if (!srv->rl_ip || !srv->rl_login_ip || !srv->rl_login_user || !srv->metrics ||
-        !srv->events) {
+        !srv->events || !srv->webhook_channels) {
         snprintf(err, errlen, "web: out of memory");
         return -1;
     }
@@ -185,6 +186,7 @@ void depot_web_stop(struct depot_web *w)
     if (srv->ctx)
         lws_context_destroy(srv->ctx);
     web_webhooks_free(srv->webhooks);
+    web_webhook_channels_free(srv->webhook_channels);
     explicit_bzero(srv->cfg.master_key, sizeof srv->cfg.master_key);
     web_events_free(srv->events);
     web_metrics_free(srv->metrics);

@@ -172,6 +172,7 @@ struct web_server {
     char ui_root[4096];              /* realpath of cfg.ui_dir, "" if none */
     int ready;                       /* /readyz: store open and migrated */
     struct web_webhooks *webhooks;   /* webhooks.c: deliveries waiting for their commit */
+    struct web_webhook_channels *webhook_channels; /* webhook_channels.c: recent lookups */
 };
 
 /* ---- Authentication (auth.c) ------------------------------------------------------ */

@@ -58,7 +58,7 @@ void web_webhook_shopify(struct web_request *req, struct web_response *res)
     char source[48], delivery_id[80];
     read_headers(req, &h);
 
-    depot_err e = depot_channel_find(req->srv->st, "shopify", h.shop, &ch);
+    depot_err e = web_webhook_channel(req->srv, "shopify", h.shop, &ch);
     if (e == DEPOT_E_NOT_FOUND || (e == DEPOT_OK && !ch.enabled)) {
         web_respond_error(res, 404, "unknown_shop", "no enabled Shopify channel for this "
                                                     "X-Shopify-Shop-Domain");

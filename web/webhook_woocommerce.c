@@ -46,7 +46,7 @@ void web_webhook_woocommerce(struct web_request *req, struct web_response *res)
     }
     header(req, "x-wc-webhook-source", src);
     struct depot_channel ch;
-    depot_err e = depot_channel_find(req->srv->st, "woocommerce", src, &ch);
+    depot_err e = web_webhook_channel(req->srv, "woocommerce", src, &ch);
     if (e == DEPOT_E_NOT_FOUND || (e == DEPOT_OK && !ch.enabled)) {
         web_respond_error(res, 404, "unknown_store", "no enabled WooCommerce channel for "
                                                      "this X-WC-Webhook-Source");

@@ -1,6 +1,6 @@
 /* Shared by the webhook endpoints: HMAC-SHA256 signatures checked in constant time (on
- * verifier threads), the channel's webhook secret from the vault, and the group commit of
- * verified deliveries into the inbox before they are acknowledged. */
+ * verifier threads) and the group commit of verified deliveries into the inbox before
+ * they are acknowledged. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,32 +94,6 @@ int web_webhook_signature_ok(const char *secret, const void *body, size_t len,
     for (size_t i = 0; i < sizeof mac; i++)
         diff |= (unsigned char)(mac[i] ^ given[i]);
     return diff == 0;
-}
-
-char *web_webhook_secret(struct web_request *req, struct web_response *res,
-                         int64_t channel_id)
-{
-    char *secret = NULL;
-    depot_err e = depot_channel_credential(req->srv->st, req->srv->cfg.master_key,
-                                           channel_id, "webhook_secret", &secret);
-    if (e != DEPOT_OK) {
-        depot_log_kv(DEPOT_LOG_ERROR, "webhook",
-                     DEPOT_KV({"request_id", req->request_id}),
-                     "cannot read the webhook secret of channel %lld: %s",
-                     (long long)channel_id, depot_store_errmsg(req->srv->st));
-        web_respond_error(res, 500, "secret_unavailable",
-                          "the channel's webhook secret cannot be read");
-        return NULL;
-    }
-    return secret;
-}
-
-void web_webhook_secret_free(char *secret)
-{
-    if (secret) {
-        explicit_bzero(secret, strlen(secret));
-        free(secret);
-    }
 }
 
 /* Copies the delivery's strings into one allocation owned by p. */

@@ -1,6 +1,7 @@
-/* The webhook endpoints' shared machinery (webhooks.c), for webhook_shopify.c,
- * webhook_woocommerce.c and server.c: signature checks, the channel's secret, and the
- * group commit that makes a delivery durable before it is acknowledged. */
+/* The webhook endpoints' shared machinery, for webhook_shopify.c, webhook_woocommerce.c
+ * and server.c: the channels and secrets deliveries name (webhook_channels.c), signature
+ * checks and the group commit that makes a delivery durable before it is acknowledged
+ * (webhooks.c). */
 #ifndef DEPOT_WEB_WEBHOOKS_H
 #define DEPOT_WEB_WEBHOOKS_H
 
@@ -16,8 +17,17 @@
 int web_webhook_signature_ok(const char *secret, const void *body, size_t len,
                              const char *sig_b64);
 
-/* The channel's decrypted webhook secret (malloc'd; wipe and free it with
- * web_webhook_secret_free). On failure fills res (500) and returns NULL. */
+/* ---- The channels the deliveries name (webhook_channels.c), loop thread only ---- */
+struct web_webhook_channels *web_webhook_channels_new(void);
+void web_webhook_channels_free(struct web_webhook_channels *c);
+/* The channel of kind ("shopify", "woocommerce") that a delivery names given (its shop
+ * domain or store URL), as depot_channel_find, answered from a cache for up to a second
+ * (never across a channel change made by this process). */
+depot_err web_webhook_channel(struct web_server *srv, const char *kind, const char *given,
+                              struct depot_channel *out);
+/* The decrypted webhook secret of a channel (malloc'd; wipe and free it with
+ * web_webhook_secret_free), unsealed once per cached channel. On failure fills res (500)
+ * and returns NULL. */
 char *web_webhook_secret(struct web_request *req, struct web_response *res,
                          int64_t channel_id);
 void web_webhook_secret_free(char *secret);
@@ -38,8 +48,8 @@ struct web_webhook_signature {
 int web_webhook_verify_now(struct web_request *req, struct web_response *res,
                            struct web_webhook_signature *sig);
 
-/* Queues a delivery for a verifier thread (HMAC over the body against sig, body hash)
- * and the committer, and defers the answer: 200 {"status":"accepted"|"duplicate"} once
+/* Queues a delivery for a verifier thread (HMAC over the body against sig) and the
+ * committer, and defers the answer: 200 {"status":"accepted"|"duplicate"} once
  * committed, 401 invalid_signature if sig does not match (nothing stored), 503 if the
  * commit failed; 400 invalid_delivery (after the signature check) if d cannot be stored.
  * The body is taken from req (req->body becomes NULL); d's strings and sig's are copied;
