@@ -22,6 +22,7 @@ import re
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import tempfile
 import threading
@@ -348,14 +349,13 @@ def _asan_runtime(binary):
     return None
 
 
-def pty_shim_env(binary="depotd", env=None):
-    """env (a dict for clean_env / Depotd(env=...)) plus LD_PRELOAD of the test-only
-    PTY shim (tests/pty_shim), so the binary's libserialport accepts pseudo-terminals.
-    For an ASan build the ASan runtime must be preloaded first (ASan refuses to start
-    otherwise); this finds it with ldd, so the same call works for every build type."""
-    shim = os.path.join(TEST_BIN_DIR, "libdepot_pty_shim.so")
+def _preload_env(library, target, binary, env):
+    """env plus LD_PRELOAD of tests/bin/<library>. For an ASan build the ASan runtime
+    must be preloaded first (ASan refuses to start otherwise); this finds it with ldd,
+    so the same call works for every build type."""
+    shim = os.path.join(TEST_BIN_DIR, library)
     if not os.path.exists(shim):
-        raise FileNotFoundError(f"{shim} not built (target depot_pty_shim)")
+        raise FileNotFoundError(f"{shim} not built (target {target})")
     preload = [shim]
     asan = _asan_runtime(bin_path(binary))
     if asan:
@@ -363,6 +363,55 @@ def pty_shim_env(binary="depotd", env=None):
     out = dict(env or {})
     out["LD_PRELOAD"] = " ".join(preload)
     return out
+
+
+def pty_shim_env(binary="depotd", env=None):
+    """env (a dict for clean_env / Depotd(env=...)) plus LD_PRELOAD of the test-only
+    PTY shim (tests/pty_shim), so the binary's libserialport accepts pseudo-terminals."""
+    return _preload_env("libdepot_pty_shim.so", "depot_pty_shim", binary, env)
+
+
+def powercut_env(data_dir, log_dir, binary="depotd", env=None):
+    """env plus LD_PRELOAD of the power-cut shim (tests/powercut_shim): every write to a
+    file under data_dir is undoable until that file is fsync'd; the undo logs go to
+    log_dir. Kill the process with SIGKILL, then power_cut_restore(log_dir)."""
+    out = _preload_env("libdepot_powercut_shim.so", "depot_powercut_shim", binary, env)
+    out["DEPOT_POWERCUT_DIR"] = os.path.realpath(data_dir)
+    out["DEPOT_POWERCUT_LOG"] = log_dir
+    return out
+
+
+_UNDO_HEAD = struct.Struct("<QQQQ")  # magic, offset, old size, saved bytes
+_UNDO_MAGIC = 0x31646E7574756370
+
+
+def power_cut_restore(log_dir):
+    """After the process under powercut_env() was killed: puts every tracked file back
+    as it was at its last fsync, as a power cut would have left it (the undo records
+    replayed newest first). Returns {path: undo records replayed}."""
+    undone = {}
+    for name in sorted(os.listdir(log_dir)):
+        path = name.replace("%", "/")
+        with open(os.path.join(log_dir, name), "rb") as f:
+            log = f.read()
+        records, at = [], 0
+        while at < len(log):
+            magic, offset, old_size, saved = _UNDO_HEAD.unpack_from(log, at)
+            if magic != _UNDO_MAGIC:
+                raise ValueError(f"corrupt undo log {name} at {at}")
+            at += _UNDO_HEAD.size
+            records.append((offset, old_size, log[at:at + saved]))
+            at += saved
+        if not records or not os.path.exists(path):
+            continue
+        with open(path, "r+b") as f:
+            for offset, old_size, old in reversed(records):
+                f.seek(offset)
+                f.write(old)
+                f.truncate(old_size)
+        undone[path] = len(records)
+        os.unlink(os.path.join(log_dir, name))
+    return undone
 
 
 class Pty:

@@ -116,8 +116,9 @@ class Depot:
         return dt.run_depotctl("--data-dir", self.tmp.data_dir, *args, check=check,
                                input=input)
 
-    def start(self):
-        self.daemon = dt.Depotd.for_data_dir(self.tmp.data_dir, "--config", self.conf)
+    def start(self, env=None):
+        self.daemon = dt.Depotd.for_data_dir(self.tmp.data_dir, "--config", self.conf,
+                                             env=env)
         self.daemon.start()
         self.port = int(self.daemon.args[self.daemon.args.index("--listen") + 1]
                         .rsplit(":", 1)[1])
