@@ -1,6 +1,8 @@
 /* The Shopify side of the backstop pull: the GraphQL Admin API's orders query, oldest
  * update first from the channel's cursor, page by page, each Order node converted to the
- * REST order resource that the orders/updated webhook carries. */
+ * REST order resource that the orders/updated webhook carries; the lines of an order
+ * longer than a page allows are fetched with the order's own lineItems connection
+ * before the order is kept. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +12,19 @@
 
 /* Rationale: the query costs what it could return (first x nested first), and one
  * query may ask for at most 1,000 points, so a page is 5 orders of up to 20 lines
- * (about 230 points). An order with more lines than that is not converted (its page
- * says lineItems.pageInfo.hasNextPage): applying a truncated order would release the
- * reservations of the lines left out, so it is left to its webhooks and logged. */
+ * (about 230 points). An order with more lines (its lineItems.pageInfo says
+ * hasNextPage) must not be applied truncated: that would release the reservations of
+ * the lines left out. So it is held back in job->scratch ("long") while the rest of its
+ * lines are read, LONG_LINES_PER_CALL at a time, from order(id).lineItems after the
+ * page's cursor; then it is kept like the others, and the next orders page follows.
+ * An order over LONG_LINES_MAX lines is left to its webhooks and logged. */
 
 #define ORDERS_PER_PAGE 5
-#define LINES_MAX 20
+#define LONG_LINES_PER_CALL 100
+#define LONG_LINES_MAX 2000
+#define CURSOR_MAX 511
+
+enum { PULL_ORDERS, PULL_LINES }; /* job->phase: what the call in flight asks for */
 
 static const char PULL_QUERY[] =
     "query DepotRecentOrders($first: Int!, $after: String, $query: String!) {"
@@ -25,8 +34,14 @@ static const char PULL_QUERY[] =
     " customer { firstName lastName phone }"
     " shippingAddress { name company address1 address2 city province provinceCode zip"
     " country countryCodeV2 phone }"
-    " lineItems(first: 20) { pageInfo { hasNextPage }"
+    " lineItems(first: 20) { pageInfo { hasNextPage endCursor }"
     " nodes { id sku title quantity currentQuantity variant { id } } } } } }";
+
+static const char LINES_QUERY[] =
+    "query DepotOrderLines($id: ID!, $after: String) {"
+    " order(id: $id) { lineItems(first: 100, after: $after) {"
+    " pageInfo { hasNextPage endCursor }"
+    " nodes { id sku title quantity currentQuantity variant { id } } } } }";
 
 static enum sync_step page_call(struct sync_job *job, const char *after)
 {
@@ -42,6 +57,7 @@ static enum sync_step page_call(struct sync_job *job, const char *after)
     cJSON_AddStringToObject(vars, "query", query);
     enum sync_step step = sync_shopify_graphql(job, PULL_QUERY, vars);
     job->req.cost = SYNC_SHOPIFY_PULL_COST;
+    job->phase = PULL_ORDERS;
     return step;
 }
 
@@ -86,6 +102,29 @@ static void lower_enum(cJSON *to, const char *key, const cJSON *v)
     cJSON_AddStringToObject(to, key, buf);
 }
 
+/* Appends the REST line_items of a GraphQL lineItems connection's nodes to lines. */
+static void add_lines(cJSON *lines, const cJSON *connection)
+{
+    const cJSON *li;
+    cJSON_ArrayForEach(li, cJSON_GetObjectItemCaseSensitive(connection, "nodes")) {
+        const cJSON *lid = cJSON_GetObjectItemCaseSensitive(li, "id");
+        if (!cJSON_IsString(lid))
+            continue; /* the mapper reports the order's missing line id */
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "admin_graphql_api_id", lid->valuestring);
+        cJSON_AddStringToObject(l, "id", gid_tail(lid));
+        const cJSON *variant = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(li, "variant"), "id");
+        if (cJSON_IsString(variant))
+            cJSON_AddStringToObject(l, "variant_id", gid_tail(variant));
+        copy_str(l, "sku", li, "sku");
+        copy_str(l, "title", li, "title");
+        copy_int(l, "quantity", li, "quantity");
+        copy_int(l, "current_quantity", li, "currentQuantity");
+        cJSON_AddItemToArray(lines, l);
+    }
+}
+
 cJSON *sync_shopify_order_rest(const cJSON *node)
 {
     const cJSON *gid = cJSON_GetObjectItemCaseSensitive(node, "id");
@@ -118,27 +157,157 @@ cJSON *sync_shopify_order_rest(const cJSON *node)
         copy_str(ra, "province_code", a, "provinceCode");
         copy_str(ra, "country_code", a, "countryCodeV2");
     }
-    cJSON *lines = cJSON_AddArrayToObject(o, "line_items");
-    const cJSON *li;
-    cJSON_ArrayForEach(li, cJSON_GetObjectItemCaseSensitive(
-                               cJSON_GetObjectItemCaseSensitive(node, "lineItems"), "nodes")) {
-        const cJSON *lid = cJSON_GetObjectItemCaseSensitive(li, "id");
-        if (!cJSON_IsString(lid))
-            continue; /* the mapper reports the order's missing line id */
-        cJSON *l = cJSON_CreateObject();
-        cJSON_AddStringToObject(l, "admin_graphql_api_id", lid->valuestring);
-        cJSON_AddStringToObject(l, "id", gid_tail(lid));
-        const cJSON *variant = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(li, "variant"), "id");
-        if (cJSON_IsString(variant))
-            cJSON_AddStringToObject(l, "variant_id", gid_tail(variant));
-        copy_str(l, "sku", li, "sku");
-        copy_str(l, "title", li, "title");
-        copy_int(l, "quantity", li, "quantity");
-        copy_int(l, "current_quantity", li, "currentQuantity");
-        cJSON_AddItemToArray(lines, l);
-    }
+    add_lines(cJSON_AddArrayToObject(o, "line_items"),
+              cJSON_GetObjectItemCaseSensitive(node, "lineItems"));
     return o;
+}
+
+/* ---- Reading the answers ------------------------------------------------------------ */
+
+/* Keeps a converted order in the job (logged and dropped if it has no usable id or
+ * updatedAt). Takes rest. */
+static void keep(struct sync_job *job, cJSON *rest)
+{
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rest, "id"));
+    const char *upd = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rest,
+                                                                            "updated_at"));
+    char idbuf[72], updbuf[64];
+    snprintf(idbuf, sizeof idbuf, "%s", id ? id : "");
+    snprintf(updbuf, sizeof updbuf, "%s", upd ? upd : "");
+    if (!rest || sync_pull_add(job, idbuf, updbuf, rest) != 0)
+        depot_log(DEPOT_LOG_WARN, "sync", "channel %lld: a pulled order has no usable id or "
+                  "updatedAt; skipped", (long long)job->ch->row.id);
+}
+
+/* The orders read but not kept yet, in page order: {"order", "gid", "after" while lines
+ * are missing}. Kept in order, so the cursor never passes an order still being read. */
+static cJSON *held(struct sync_job *job)
+{
+    cJSON *h = cJSON_GetObjectItemCaseSensitive(job->scratch, "held");
+    if (!h && job->scratch)
+        h = cJSON_AddArrayToObject(job->scratch, "held");
+    return h;
+}
+
+static enum sync_step lines_call(struct sync_job *job, const cJSON *order)
+{
+    cJSON *vars = cJSON_CreateObject();
+    cJSON_AddStringToObject(vars, "id", sync_json_str(order, "gid"));
+    cJSON_AddStringToObject(vars, "after", sync_json_str(order, "after"));
+    enum sync_step step = sync_shopify_graphql(job, LINES_QUERY, vars);
+    job->req.cost = SYNC_SHOPIFY_PULL_COST;
+    job->phase = PULL_LINES;
+    return step;
+}
+
+/* After an answer: the held orders that are whole are kept; then the lines of the first
+ * long one, or the next orders page, or the end. */
+static enum sync_step next_call(struct sync_job *job)
+{
+    cJSON *h = held(job);
+    while (cJSON_GetArraySize(h) > 0) {
+        cJSON *first = cJSON_GetArrayItem(h, 0);
+        if (cJSON_GetObjectItemCaseSensitive(first, "after"))
+            return lines_call(job, first);
+        keep(job, cJSON_DetachItemFromObjectCaseSensitive(first, "order"));
+        cJSON_DeleteItemFromArray(h, 0);
+    }
+    const char *next = sync_json_str(job->scratch, "next");
+    if (!next)
+        return SYNC_DONE;
+    char cursor[CURSOR_MAX + 1];
+    snprintf(cursor, sizeof cursor, "%s", next);
+    cJSON_DeleteItemFromObjectCaseSensitive(job->scratch, "next");
+    return page_call(job, cursor);
+}
+
+/* A usable cursor from a connection's pageInfo when it says there is more, else NULL. */
+static const char *more_after(const cJSON *connection)
+{
+    const cJSON *info = cJSON_GetObjectItemCaseSensitive(connection, "pageInfo");
+    const char *after = sync_json_str(info, "endCursor");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(info, "hasNextPage")))
+        return NULL;
+    return after && after[0] && strlen(after) <= CURSOR_MAX ? after : "";
+}
+
+static void too_long(struct sync_job *job, const cJSON *order)
+{
+    depot_log(DEPOT_LOG_WARN, "sync", "channel %lld: order %s has more than %d lines (or "
+              "an unusable line cursor); the backstop leaves it to its webhooks",
+              (long long)job->ch->row.id, sync_json_str(order, "gid"), LONG_LINES_MAX);
+}
+
+static enum sync_step on_orders(struct sync_job *job, const cJSON *root)
+{
+    const cJSON *orders = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(root, "data"), "orders");
+    if (!cJSON_IsObject(orders)) {
+        job->upstream_fault = 1;
+        sync_job_error(job, "Shopify answered without orders");
+        return SYNC_RETRY;
+    }
+    sync_pull_page_done(job); /* creates job->scratch */
+    cJSON *h = held(job);
+    if (!h) {
+        sync_job_error(job, "out of memory");
+        return SYNC_RETRY;
+    }
+    const cJSON *node;
+    cJSON_ArrayForEach(node, cJSON_GetObjectItemCaseSensitive(orders, "nodes")) {
+        cJSON *rest = sync_shopify_order_rest(node);
+        if (!rest) {
+            keep(job, NULL); /* logs it */
+            continue;
+        }
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "order", rest);
+        cJSON_AddStringToObject(o, "gid", sync_json_str(node, "id"));
+        const char *after = more_after(cJSON_GetObjectItemCaseSensitive(node, "lineItems"));
+        if (after && !after[0]) {
+            too_long(job, o);
+            cJSON_Delete(o);
+            continue;
+        }
+        if (after)
+            cJSON_AddStringToObject(o, "after", after);
+        cJSON_AddItemToArray(h, o);
+    }
+    const char *after = more_after(orders);
+    if (after && !after[0]) { /* a cut cursor would ask for another page */
+        job->upstream_fault = 1;
+        sync_job_error(job, "Shopify sent an unusable page cursor");
+        return SYNC_RETRY;
+    }
+    if (after && sync_pull_pages(job) < SYNC_PULL_PAGES_MAX)
+        cJSON_AddStringToObject(job->scratch, "next", after);
+    return next_call(job);
+}
+
+static enum sync_step on_lines(struct sync_job *job, const cJSON *root)
+{
+    cJSON *h = held(job), *first = cJSON_GetArrayItem(h, 0);
+    const cJSON *conn = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"),
+                                         "order"), "lineItems");
+    if (!first || !cJSON_IsObject(conn)) {
+        job->upstream_fault = 1;
+        sync_job_error(job, "Shopify answered without the order's lines");
+        return SYNC_RETRY;
+    }
+    cJSON *lines = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(first, "order"), "line_items");
+    add_lines(lines, conn);
+    const char *after = more_after(conn);
+    if (after && (!after[0] || cJSON_GetArraySize(lines) >= LONG_LINES_MAX)) {
+        too_long(job, first);
+        cJSON_DeleteItemFromArray(h, 0);
+    } else if (after) {
+        cJSON_ReplaceItemInObjectCaseSensitive(first, "after", cJSON_CreateString(after));
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(first, "after"); /* whole now */
+    }
+    return next_call(job);
 }
 
 enum sync_step sync_shopify_on_pull(struct sync_job *job, const struct sync_response *res)
@@ -153,58 +322,8 @@ enum sync_step sync_shopify_on_pull(struct sync_job *job, const struct sync_resp
     sync_rate_observe_shopify(job->ch, cJSON_GetObjectItemCaseSensitive(root, "extensions"),
                               job->started, sync_now());
     enum sync_step step = sync_shopify_top_errors(job, root);
-    const cJSON *orders = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(root, "data"), "orders");
-    if (step == SYNC_SEND && !cJSON_IsObject(orders)) {
-        job->upstream_fault = 1;
-        sync_job_error(job, "Shopify answered without orders");
-        step = SYNC_RETRY;
-    }
-    if (step != SYNC_SEND) {
-        cJSON_Delete(root);
-        return step;
-    }
-    const cJSON *node;
-    cJSON_ArrayForEach(node, cJSON_GetObjectItemCaseSensitive(orders, "nodes")) {
-        const cJSON *more = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(node, "lineItems"), "pageInfo"),
-            "hasNextPage");
-        cJSON *rest = sync_shopify_order_rest(node);
-        const char *id = rest ? cJSON_GetStringValue(cJSON_GetObjectItem(rest, "id")) : NULL;
-        const char *updated = rest ? cJSON_GetStringValue(cJSON_GetObjectItem(rest,
-                                                                              "updated_at"))
-                                   : NULL;
-        if (cJSON_IsTrue(more)) {
-            depot_log(DEPOT_LOG_WARN, "sync", "channel %lld: order %s has more than %d lines; "
-                      "the backstop leaves it to its webhooks", (long long)job->ch->row.id,
-                      id ? id : "?", LINES_MAX);
-            cJSON_Delete(rest);
-            continue;
-        }
-        char idbuf[72], upd[64];
-        snprintf(idbuf, sizeof idbuf, "%s", id ? id : "");
-        snprintf(upd, sizeof upd, "%s", updated ? updated : "");
-        if (!rest || sync_pull_add(job, idbuf, upd, rest) != 0)
-            depot_log(DEPOT_LOG_WARN, "sync", "channel %lld: a pulled order has no usable "
-                      "id or updatedAt; skipped", (long long)job->ch->row.id);
-    }
-    sync_pull_page_done(job);
-    const cJSON *info = cJSON_GetObjectItemCaseSensitive(orders, "pageInfo");
-    const char *after = sync_json_str(info, "endCursor");
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(info, "hasNextPage")) && after &&
-        sync_pull_pages(job) < SYNC_PULL_PAGES_MAX) {
-        char cursor[512];
-        if (strlen(after) >= sizeof cursor) { /* a cut cursor would ask for another page */
-            cJSON_Delete(root);
-            job->upstream_fault = 1;
-            sync_job_error(job, "Shopify sent a page cursor over %zu bytes", sizeof cursor - 1);
-            return SYNC_RETRY;
-        }
-        snprintf(cursor, sizeof cursor, "%s", after);
-        cJSON_Delete(root);
-        return page_call(job, cursor);
-    }
+    if (step == SYNC_SEND)
+        step = job->phase == PULL_LINES ? on_lines(job, root) : on_orders(job, root);
     cJSON_Delete(root);
-    return SYNC_DONE;
+    return step;
 }

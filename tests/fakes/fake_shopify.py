@@ -12,7 +12,8 @@ speaking the real request and response shapes for what Depot uses:
   notifyCustomer});
 - orders(first, after, query: "updated_at:>='...'", sortKey: UPDATED_AT) { pageInfo
   { hasNextPage endCursor } nodes { ...Order } } over the shop's orders (put_order), the
-  pull behind Depot's inbound backstop;
+  pull behind Depot's inbound backstop, each order's lineItems cut to the query's first N;
+- order(id) { lineItems(first, after) { pageInfo nodes } }: the rest of a long order;
 - webhookSubscriptionCreate(topic, webhookSubscription: {callbackUrl, format}): one
   subscription per (topic, address); a repeat answers "Address for this topic has
   already been taken" as Shopify does.
@@ -58,6 +59,7 @@ class FakeShopify(FakeServer):
         self.versions = set()
         self.shop_orders = {}     # order gid -> Order node (GraphQL shape)
         self.order_queries = []   # the orders query's `query` argument per call
+        self.line_queries = []    # (order gid, after) of each order(id).lineItems call
         self.subscriptions = {}   # (topic, callback url) -> subscription gid
         self.subscription_calls = 0
         # OAuth (enable_oauth)
@@ -226,6 +228,8 @@ class FakeShopify(FakeServer):
                 data = self._level(variables)
             elif "fulfillmentCreate(" in q:
                 data = self._fulfillment_create(variables)
+            elif "order(" in q and "lineItems(" in q:
+                data = self._order_lines(q, variables)
             elif "order(" in q:
                 data = self._order(variables)
             else:
@@ -321,11 +325,32 @@ class FakeShopify(FakeServer):
         nodes = sorted((n for n in self.shop_orders.values() if n["updatedAt"] >= since),
                        key=lambda n: (n["updatedAt"], n["id"]))
         start = int(variables.get("after") or 0)
-        page = nodes[start:start + int(variables["first"])]
+        page = json.loads(json.dumps(nodes[start:start + int(variables["first"])]))
         end = start + len(page)
+        for node in page:  # each order's lines: the first N, as the query asks
+            node["lineItems"] = self._line_page(q, node["lineItems"]["nodes"], 0)
         return {"orders": {"pageInfo": {"hasNextPage": end < len(nodes),
                                         "endCursor": str(end) if page else None},
-                           "nodes": json.loads(json.dumps(page))}}
+                           "nodes": page}}
+
+    @staticmethod
+    def _line_page(q, lines, start):
+        first = int(re.search(r"lineItems\(first: (\d+)", q).group(1))
+        page = lines[start:start + first]
+        end = start + len(page)
+        return {"pageInfo": {"hasNextPage": end < len(lines),
+                             "endCursor": f"line-{end}" if page else None},
+                "nodes": page}
+
+    def _order_lines(self, q, variables):
+        """order(id).lineItems(first: N, after: cursor): the rest of a long order."""
+        node = self.shop_orders.get(variables["id"])
+        self.line_queries.append((variables["id"], variables.get("after")))
+        if not node:
+            return {"order": None}
+        after = variables.get("after") or "line-0"
+        lines = json.loads(json.dumps(node["lineItems"]["nodes"]))
+        return {"order": {"lineItems": self._line_page(q, lines, int(after.split("-")[1]))}}
 
     def _subscribe(self, variables):
         topic = variables["topic"]

@@ -100,6 +100,30 @@ class BackstopCase(OutboundCase):
         self.assertEqual(st["orders"], 2)
         dt.run_depotctl("--data-dir", self.tmp.data_dir, "verify", check=True)
 
+    def test_shopify_order_longer_than_a_page_arrives_whole(self):
+        """The orders page brings 20 lines an order; a 130-line order gets the rest from
+        its own lineItems connection (100 a call, from the page's cursor, then from the
+        call's) before it is kept, and the order after it on the page waits for it, so
+        nothing is applied cut."""
+        self.shopify()
+        self.ob.stock({"SKU-1": 200, "SKU-2": 200})
+        lines = [(1000 + i, 301 if i % 2 else 302, "SKU-1" if i % 2 else "SKU-2", 1)
+                 for i in range(130)]
+        self.fake.put_order(9201, iso(2), lines)
+        self.fake.put_order(9202, iso(3), [(1100, 301, "SKU-1", 3)])
+        self.ob.start(sync_backstop_interval=1)
+        wait_until(lambda: self.order(9202) is not None, 20, what="the pulled orders")
+        self.settled()
+        self.assertEqual(self.order(9201)[1], "reserved")
+        self.assertEqual(self.lines(9201), [(str(lid), 1) for lid, _, _, _ in lines])
+        self.assertEqual(sum(q for q, _ in self.reservations(9201)), 130)
+        self.assertEqual(self.order(9202)[1], "reserved")
+        self.assertEqual(self.fake.line_queries[:2], [("gid://shopify/Order/9201", "line-20"),
+                                                      ("gid://shopify/Order/9201", "line-120")])
+        self.assertEqual(self.ob.available("SKU-1"), 200 - 65 - 3)
+        self.assertEqual(self.ob.available("SKU-2"), 200 - 65)
+        dt.run_depotctl("--data-dir", self.tmp.data_dir, "verify", check=True)
+
     def test_older_upstream_update_does_not_overwrite_newer_local_state(self):
         self.shopify()
         self.ob.start(sync_backstop_interval=1, rate_limit=100000, rate_burst=100000)
