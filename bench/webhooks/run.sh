@@ -17,6 +17,7 @@ BUILD_DIR=${1:-$ROOT/build}
 DURATION=${DURATION:-10s}
 THREADS=2
 CONNECTIONS=${CONNECTIONS:-32}
+ROUNDS=${ROUNDS:-3}
 SECRET=bench-webhook-secret
 SHOP=bench.myshopify.com
 
@@ -44,7 +45,7 @@ python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))), end
 export DEPOT_BENCH_BODY="$BODY" DEPOT_BENCH_SHOP="${POST_SHOP:-$SHOP}"
 DEPOT_BENCH_HMAC=$(openssl dgst -sha256 -hmac "$SECRET" -binary <"$BODY" | base64)
 export DEPOT_BENCH_HMAC
-# Every request is a new delivery: thread-unique webhook and event ids.
+# Every request is a new delivery: round- and thread-unique webhook and event ids.
 cat >"$TMP/webhook.lua" <<'EOF'
 local threads = 0
 function setup(thread)
@@ -56,10 +57,11 @@ function init(args)
     body = f:read("*a")
     f:close()
     n = 0
+    round = os.getenv("DEPOT_BENCH_ROUND")
 end
 function request()
     n = n + 1
-    local id = tid .. "-" .. n
+    local id = round .. "-" .. tid .. "-" .. n
     return wrk.format("POST", "/webhooks/shopify", {
         ["Content-Type"] = "application/json",
         ["X-Shopify-Topic"] = "orders/create",
@@ -86,46 +88,70 @@ cpu_ticks() {
 }
 THREADS_CPU="loop webhook-verify webhook-commit inbox-worker all"
 
-run nginx "http://127.0.0.1:$NGINX_PORT/" "$TMP/webhook.lua"
-for t in $THREADS_CPU; do eval "cpu0_$(echo $t | tr - _)=$(cpu_ticks $t)"; done
-PERF_PID=""
-if [ -n "${PERF_OUT:-}" ]; then
-    perf record -q -g -o "$PERF_OUT" -p "$DEPOTD_PID" 2>/dev/null &
-    PERF_PID=$!
-fi
-run webhook "http://127.0.0.1:$DEPOTD_PORT" "$TMP/webhook.lua"
-if [ -n "$PERF_PID" ]; then
-    kill -INT "$PERF_PID"
-    wait "$PERF_PID" || true
-fi
-for t in $THREADS_CPU; do eval "cpu1_$(echo $t | tr - _)=$(cpu_ticks $t)"; done
+# One round: nginx, then depotd with its threads' CPU ticks before and after.
+round() { # N
+    export DEPOT_BENCH_ROUND=$1
+    run "nginx-$1" "http://127.0.0.1:$NGINX_PORT/" "$TMP/webhook.lua"
+    for t in $THREADS_CPU; do eval "cpu0_$(echo $t | tr - _)=$(cpu_ticks $t)"; done
+    PERF_PID=""
+    if [ -n "${PERF_OUT:-}" ] && [ "$1" = 1 ]; then
+        perf record -q -g -o "$PERF_OUT" -p "$DEPOTD_PID" 2>/dev/null &
+        PERF_PID=$!
+    fi
+    run "webhook-$1" "http://127.0.0.1:$DEPOTD_PORT" "$TMP/webhook.lua"
+    if [ -n "$PERF_PID" ]; then
+        kill -INT "$PERF_PID"
+        wait "$PERF_PID" || true
+    fi
+    for t in $THREADS_CPU; do
+        v=$(echo $t | tr - _)
+        eval "cpu_$v=\$((\${cpu_$v:-0} + $(cpu_ticks $t) - cpu0_$v))"
+    done
+}
+r=1
+while [ $r -le "$ROUNDS" ]; do
+    round $r
+    r=$((r + 1))
+done
 
 STORED=$(sqlite3 "$DATA/depot.db" "SELECT count(*) FROM inbox")
+ratio() { awk -v a="$(rps "$1")" -v b="$(rps "$2")" 'BEGIN {printf "%.3f", a / b}'; }
 printf '\n%-40s %12s %10s %12s %12s %8s\n' "" "requests/s" "p99 ms" "rps/nginx" \
     "p99/nginx" "errors"
-for name in nginx webhook; do
-    case $name in
-    nginx) label="nginx return 200 (same POSTs)" ;;
-    webhook) label="depotd POST /webhooks/shopify" ;;
-    esac
-    printf '%-40s %12s %10s %12s %12s %8s\n' "$label" "$(rps $name)" "$(p99 $name)" \
-        "$(awk -v a="$(rps $name)" -v b="$(rps nginx)" 'BEGIN {printf "%.3f", a / b}')" \
-        "$(awk -v a="$(p99 $name)" -v b="$(p99 nginx)" 'BEGIN {printf "%.1f", a / b}')" \
-        "$(errors $name)"
+ACKED=0
+ALL=0
+r=1
+while [ $r -le "$ROUNDS" ]; do
+    for name in nginx webhook; do
+        case $name in
+        nginx) label="round $r: nginx return 200 (same POSTs)" ;;
+        webhook) label="round $r: depotd POST /webhooks/shopify" ;;
+        esac
+        printf '%-40s %12s %10s %12s %12s %8s\n' "$label" "$(rps $name-$r)" \
+            "$(p99 $name-$r)" "$(ratio $name-$r nginx-$r)" \
+            "$(awk -v a="$(p99 $name-$r)" -v b="$(p99 nginx-$r)" 'BEGIN {printf "%.1f", a / b}')" \
+            "$(errors $name-$r)"
+    done
+    ACKED=$((ACKED + $(total webhook-$r) - $(errors webhook-$r)))
+    ALL=$((ALL + $(total webhook-$r)))
+    r=$((r + 1))
 done
-ACKED=$(($(total webhook) - $(errors webhook)))
+r=1
+MEDIAN=$(while [ $r -le "$ROUNDS" ]; do ratio webhook-$r nginx-$r; echo; r=$((r + 1)); done |
+    sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+echo "median acknowledgements/nginx over $ROUNDS round(s): $MEDIAN"
 echo "(acknowledged: about $ACKED; stored in the inbox: $STORED)"
 HZ=$(getconf CLK_TCK)
 PER=$ACKED
 if [ "$ACKED" -gt 0 ]; then
     printf 'CPU per acknowledged delivery (us):'
 else # POST_SHOP: nothing is acknowledged; the cost of each refused request
-    PER=$(total webhook)
+    PER=$ALL
     printf 'CPU per request, none acknowledged (us):'
 fi
 for t in $THREADS_CPU; do
     v=$(echo $t | tr - _)
-    eval "d=\$((cpu1_$v - cpu0_$v))"
+    eval "d=\$cpu_$v"
     printf ' %s %s' "$t" "$(awk -v d="$d" -v hz="$HZ" -v n="$PER" \
         'BEGIN {printf "%.0f", n ? d * 1e6 / hz / n : 0}')"
 done
