@@ -8,7 +8,7 @@
 # every 200 is in the inbox.
 # Usage: bench/webhooks/run.sh [BUILD_DIR]
 # DURATION, CONNECTIONS: wrk settings. PERF_OUT=file: also `perf record -g` depotd during
-# its run (for profiling). POST_SHOP=domain: send another shop domain (an unknown shop
+# its first round (for profiling). POST_SHOP=domain: send another shop domain (an unknown shop
 # measures the HTTP path alone: lookup and 404, no HMAC, no commit).
 set -eu
 
