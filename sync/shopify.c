@@ -381,7 +381,9 @@ static enum sync_step throttled(struct sync_job *job, const cJSON *ext)
     return SYNC_THROTTLED;
 }
 
-enum sync_step sync_shopify_top_errors(struct sync_job *job, const cJSON *root)
+/* A GraphQL answer's top-level errors: THROTTLED (with the wait the cost asks for), an
+ * internal error (retry), or a query the API refuses (fail). SYNC_SEND when none. */
+static enum sync_step top_errors(struct sync_job *job, const cJSON *root)
 {
     const cJSON *errors = cJSON_GetObjectItemCaseSensitive(root, "errors");
     if (!cJSON_IsArray(errors) || cJSON_GetArraySize(errors) == 0) {
@@ -403,6 +405,27 @@ enum sync_step sync_shopify_top_errors(struct sync_job *job, const cJSON *root)
         return SYNC_RETRY;
     }
     return SYNC_FAIL;
+}
+
+enum sync_step sync_shopify_answer(struct sync_job *job, const struct sync_response *res,
+                                   cJSON **root_out)
+{
+    *root_out = NULL;
+    cJSON *root = cJSON_ParseWithLength(res->body, res->len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        job->upstream_fault = 1;
+        sync_job_error(job, "Shopify sent a body that is not JSON (HTTP %ld)", res->status);
+        return SYNC_RETRY;
+    }
+    sync_rate_observe_shopify(job->ch, cJSON_GetObjectItemCaseSensitive(root, "extensions"),
+                              job->started, sync_now());
+    enum sync_step step = top_errors(job, root);
+    if (step == SYNC_SEND)
+        *root_out = root;
+    else
+        cJSON_Delete(root);
+    return step;
 }
 
 static enum sync_step on_set(struct sync_job *job, const cJSON *data)
@@ -472,16 +495,8 @@ static enum sync_step on_fulfilled(struct sync_job *job, const cJSON *data)
 
 static enum sync_step on_response(struct sync_job *job, const struct sync_response *res)
 {
-    cJSON *root = cJSON_ParseWithLength(res->body, res->len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        job->upstream_fault = 1;
-        sync_job_error(job, "Shopify sent a body that is not JSON (HTTP %ld)", res->status);
-        return SYNC_RETRY;
-    }
-    sync_rate_observe_shopify(job->ch, cJSON_GetObjectItemCaseSensitive(root, "extensions"),
-                              job->started, sync_now());
-    enum sync_step step = sync_shopify_top_errors(job, root);
+    cJSON *root;
+    enum sync_step step = sync_shopify_answer(job, res, &root);
     if (step == SYNC_SEND) {
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
         const char *topic = job->items[0].topic;

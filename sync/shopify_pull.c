@@ -312,16 +312,8 @@ static enum sync_step on_lines(struct sync_job *job, const cJSON *root)
 
 enum sync_step sync_shopify_on_pull(struct sync_job *job, const struct sync_response *res)
 {
-    cJSON *root = cJSON_ParseWithLength(res->body, res->len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        job->upstream_fault = 1;
-        sync_job_error(job, "Shopify sent a body that is not JSON (HTTP %ld)", res->status);
-        return SYNC_RETRY;
-    }
-    sync_rate_observe_shopify(job->ch, cJSON_GetObjectItemCaseSensitive(root, "extensions"),
-                              job->started, sync_now());
-    enum sync_step step = sync_shopify_top_errors(job, root);
+    cJSON *root;
+    enum sync_step step = sync_shopify_answer(job, res, &root);
     if (step == SYNC_SEND)
         step = job->phase == PULL_LINES ? on_lines(job, root) : on_orders(job, root);
     cJSON_Delete(root);

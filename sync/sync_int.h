@@ -105,9 +105,12 @@ double sync_now(void);
  * job->req: SYNC_SEND, or SYNC_RETRY when out of memory. */
 enum sync_step sync_shopify_graphql(struct sync_job *job, const char *query,
                                     cJSON *variables);
-/* A GraphQL answer's top-level errors: THROTTLED (with the wait the cost asks for), an
- * internal error (retry), or a query the API refuses (fail). SYNC_SEND when none. */
-enum sync_step sync_shopify_top_errors(struct sync_job *job, const cJSON *root);
+/* Reads a GraphQL answer: SYNC_SEND with the parsed document in *root (the caller
+ * deletes it), or, with *root NULL, RETRY for a body that is not JSON or an internal
+ * error, THROTTLED (with the wait the cost asks for), FAIL for a query the API refuses.
+ * Feeds the channel's rate limit from the answer's cost extension either way. */
+enum sync_step sync_shopify_answer(struct sync_job *job, const struct sync_response *res,
+                                   cJSON **root);
 /* The Shopify pull verbs (shopify_pull.c); a page's requested query cost stays below
  * this many points. */
 #define SYNC_SHOPIFY_PULL_COST 250

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 import uuid
 
@@ -77,31 +76,9 @@ class PowerLossTest(unittest.TestCase):
         d.start(env=power.env)
         self.assertTrue(shim_is_loaded(d.daemon.pid))
         deliveries = [(20000 + i, str(uuid.uuid4())) for i in range(N)]
-        acked, lock, cut = [], threading.Lock(), threading.Event()
-
-        def client(chunk):
-            for order_id, webhook_id in chunk:
-                if cut.is_set():
-                    return
-                body = wh.order_body(order_id=order_id, lines=(("L1", "SKU-A", 1),))
-                try:
-                    status, _ = d.shopify(body, webhook_id=webhook_id)
-                except OSError:
-                    continue  # the power went under this request: not acknowledged
-                if status == 200:
-                    with lock:
-                        acked.append((order_id, webhook_id))
-                        if len(acked) >= CUT_AFTER and not cut.is_set():
-                            cut.set()
-                            power.cut(d.daemon.proc)
-
-        threads = [threading.Thread(target=client, args=(deliveries[i::CLIENTS],))
-                   for i in range(CLIENTS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertTrue(cut.is_set(), "the burst ended before the power cut")
+        acked, cut = wh.burst(d, deliveries, CLIENTS, CUT_AFTER,
+                              lambda: power.cut(d.daemon.proc))
+        self.assertTrue(cut, "the burst ended before the power cut")
         self.assertGreaterEqual(len(acked), CUT_AFTER)
 
         stored = {r[0] for r in d.query("SELECT delivery_id FROM inbox")}

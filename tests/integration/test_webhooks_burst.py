@@ -28,31 +28,9 @@ class WebhookBurstTest(unittest.TestCase):
         self.addCleanup(d.close, False)
         d.start()
         deliveries = [(10000 + i, str(uuid.uuid4())) for i in range(N)]
-        acked, lock, killed = [], threading.Lock(), threading.Event()
-
-        def client(chunk):
-            for order_id, webhook_id in chunk:
-                if killed.is_set():
-                    return
-                body = wh.order_body(order_id=order_id, lines=(("L1", "SKU-A", 1),))
-                try:
-                    status, _ = d.shopify(body, webhook_id=webhook_id)
-                except OSError:
-                    continue  # the daemon died under this request: not acknowledged
-                if status == 200:
-                    with lock:
-                        acked.append((order_id, webhook_id))
-                        if len(acked) >= KILL_AFTER and not killed.is_set():
-                            killed.set()
-                            os.kill(d.daemon.pid, signal.SIGKILL)
-
-        threads = [threading.Thread(target=client, args=(deliveries[i::CLIENTS],))
-                   for i in range(CLIENTS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertTrue(killed.is_set(), "the burst ended before the kill")
+        acked, killed = wh.burst(d, deliveries, CLIENTS, KILL_AFTER,
+                                 lambda: os.kill(d.daemon.pid, signal.SIGKILL))
+        self.assertTrue(killed, "the burst ended before the kill")
         d.daemon.wait()
         self.assertEqual(d.daemon.proc.returncode, -signal.SIGKILL)
         self.assertGreaterEqual(len(acked), KILL_AFTER)

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import sys
+import threading
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -182,3 +183,35 @@ class Depot:
             return resp.status, json.loads(data) if data else None
         finally:
             conn.close()
+
+
+def burst(d, deliveries, clients, after, action):
+    """Sends deliveries [(order id, webhook id)] (one SKU-A unit each) to d from `clients`
+    threads; once `after` of them got a 200, runs action() once (a kill, a power cut) and
+    the clients stop. Returns the acknowledged ones and whether action ran. A request the
+    action broke is not acknowledged."""
+    acked, lock, done = [], threading.Lock(), threading.Event()
+
+    def client(chunk):
+        for order_id, webhook_id in chunk:
+            if done.is_set():
+                return
+            body = order_body(order_id=order_id, lines=(("L1", "SKU-A", 1),))
+            try:
+                status, _ = d.shopify(body, webhook_id=webhook_id)
+            except OSError:
+                continue
+            if status == 200:
+                with lock:
+                    acked.append((order_id, webhook_id))
+                    if len(acked) >= after and not done.is_set():
+                        done.set()
+                        action()
+
+    threads = [threading.Thread(target=client, args=(deliveries[i::clients],))
+               for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return acked, done.is_set()
