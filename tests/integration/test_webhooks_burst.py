@@ -172,34 +172,14 @@ class WebhookBurstTest(unittest.TestCase):
         d = wh.Depot(stock=(("SKU-A", 10000),))
         self.addCleanup(d.close, False)
         d.start()
-        acked, lock, stopped = [], threading.Lock(), threading.Event()
-
-        def client(first):
-            for i in range(first, first + 200 * CLIENTS, CLIENTS):
-                if stopped.is_set():
-                    return
-                webhook_id = str(uuid.uuid4())
-                try:
-                    status, _ = d.shopify(wh.order_body(order_id=20000 + i),
-                                          webhook_id=webhook_id)
-                except OSError:
-                    return
-                if status == 200:
-                    with lock:
-                        acked.append(webhook_id)
-                        if len(acked) == KILL_AFTER:
-                            stopped.set()
-                            d.daemon.send_signal(signal.SIGTERM)
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        deliveries = [(20000 + i, str(uuid.uuid4())) for i in range(200 * CLIENTS)]
+        acked, stopped = wh.burst(d, deliveries, CLIENTS, KILL_AFTER,
+                                  lambda: d.daemon.send_signal(signal.SIGTERM))
+        self.assertTrue(stopped, "the burst ended before the SIGTERM")
         self.assertEqual(d.daemon.wait(), 0, "SIGTERM mid-burst must exit cleanly\n"
                          + d.daemon.stderr()[-2000:])
         stored = {r[0] for r in d.query("SELECT delivery_id FROM inbox")}
-        self.assertEqual([w for w in acked if w not in stored], [])
+        self.assertEqual([w for _, w in acked if w not in stored], [])
 
 
 if __name__ == "__main__":
