@@ -2,7 +2,8 @@
 can undo every write not yet made durable by fsync; SIGKILL, then the undo, leaves the
 data directory as a power cut would. Whatever was acknowledged must still be there:
 webhook deliveries that got their 200 (and each becomes exactly one order), stock
-adjustments and reservations the API answered 200. The first test proves the shim
+adjustments with their outbox events, a reservation and a queued print job the API
+acknowledged. The first test proves the shim
 itself loses unsynced writes and keeps synced ones."""
 
 import json
@@ -96,10 +97,18 @@ class PowerLossTest(unittest.TestCase):
         d.daemon.stop()
 
     def test_acknowledged_api_writes_survive_a_power_cut(self):
-        """Stock adjustments and reservations the API answered 200, then the power goes
-        at once: the ledger, the stock, the reservation and its audit are all there."""
+        """Stock adjustments (each with its outbox event for the channel), a reservation
+        and a queued print job the API acknowledged, then the power goes at once: all of
+        them are there."""
         d = wh.Depot(stock=(("SKU-A", 100), ("SKU-B", 5)))
         self.addCleanup(d.close, False)
+        d.ctl("channel", "map-location", wh.SHOP, "MAIN", "--external-id", "77")
+        d.ctl("channel", "map-sku", wh.SHOP, "SKU-A", "--variant", "301",
+              "--inventory-item", "1000")
+        # A printer nobody listens on: the job stays queued, retried.
+        d.ctl("printer", "add", "dock1", "--backend", "tcp", "--address", "127.0.0.1:1")
+        pushes = "SELECT count(*) FROM outbox WHERE topic = 'inventory.set'"
+        pushes_before = d.query(pushes)[0][0]  # the mapping's first push
         d.ctl("order", "create", "--external-id", "PC-1", "--line", "SKU-B:2")
         order_id = d.query("SELECT id FROM orders WHERE external_id = 'PC-1'")[0][0]
         d.tokens["supervisor"] = json.loads(d.ctl(
@@ -113,6 +122,10 @@ class PowerLossTest(unittest.TestCase):
             self.assertEqual(status, 200, doc)
         status, doc = d.api("POST", f"/api/v1/orders/{order_id}/reserve", {})
         self.assertEqual(status, 200, doc)
+        status, doc = d.api("POST", "/api/v1/labels",
+                            {"kind": "bin", "code": "A-01", "printer": "dock1"})
+        self.assertEqual(status, 201, doc)
+        job_id = doc["job_id"]
         power.cut(d.daemon.proc)
 
         self.assertEqual(d.stock("SKU-A")["on_hand"], 115)
@@ -122,6 +135,9 @@ class PowerLossTest(unittest.TestCase):
         self.assertEqual(d.query("SELECT status FROM orders WHERE id = ?", order_id),
                          [("reserved",)])
         self.assertEqual(d.stock("SKU-B")["reserved"], 2)
+        self.assertEqual(d.query(pushes)[0][0], pushes_before + 3)
+        self.assertEqual(d.query("SELECT printer FROM print_jobs WHERE id = ?", job_id),
+                         [("dock1",)])
         d.ctl("verify")
 
 
