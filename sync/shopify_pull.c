@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "inbound.h"
 #include "log.h"
 #include "sync_int.h"
 
@@ -14,14 +15,19 @@
  * query may ask for at most 1,000 points, so a page is 5 orders of up to 20 lines
  * (about 230 points). An order with more lines (its lineItems.pageInfo says
  * hasNextPage) must not be applied truncated: that would release the reservations of
- * the lines left out. So it is held back in job->scratch ("long") while the rest of its
- * lines are read, LONG_LINES_PER_CALL at a time, from order(id).lineItems after the
- * page's cursor; then it is kept like the others, and the next orders page follows.
- * An order over LONG_LINES_MAX lines is left to its webhooks and logged. */
+ * the lines left out. So it is held back in job->scratch ("held", together with the
+ * orders after it on the page, in page order, so that the cursor never passes it) while
+ * the rest of its lines are read, LONG_LINES_PER_CALL at a time, from
+ * order(id).lineItems after the page's cursor; each such call counts as a page against
+ * SYNC_PULL_PAGES_MAX. Then it is kept like the others. An order with more lines than
+ * ingestion takes (DEPOT_INGEST_LINES_MAX), whose lines Shopify refuses or no longer
+ * has, or whose cursor is unusable is dropped from the pull and logged (its webhooks
+ * bring it); one updated while its lines were read is dropped too, and the next pull
+ * brings its new version. A call that fails in transit ends the pull before the held
+ * orders: the next pull starts from them again. */
 
 #define ORDERS_PER_PAGE 5
 #define LONG_LINES_PER_CALL 100
-#define LONG_LINES_MAX 2000
 #define CURSOR_MAX 511
 
 enum { PULL_ORDERS, PULL_LINES }; /* job->phase: what the call in flight asks for */
@@ -39,7 +45,7 @@ static const char PULL_QUERY[] =
 
 static const char LINES_QUERY[] =
     "query DepotOrderLines($id: ID!, $after: String) {"
-    " order(id: $id) { lineItems(first: 100, after: $after) {"
+    " order(id: $id) { updatedAt lineItems(first: 100, after: $after) {"
     " pageInfo { hasNextPage endCursor }"
     " nodes { id sku title quantity currentQuantity variant { id } } } } }";
 
@@ -200,6 +206,26 @@ static enum sync_step lines_call(struct sync_job *job, const cJSON *order)
     return step;
 }
 
+/* Leaves an order out of this pull, logged; its webhooks (or the next pull, for a newer
+ * version) bring it. */
+static void skip(struct sync_job *job, const char *gid, const char *why)
+{
+    depot_log(DEPOT_LOG_WARN, "sync", "channel %lld: order %s %s; the backstop leaves it to "
+              "its webhooks", (long long)job->ch->row.id, gid ? gid : "?", why);
+}
+
+static enum sync_step next_call(struct sync_job *job);
+
+/* Drops the held order whose lines were being read and goes on with the rest. */
+static enum sync_step drop_first(struct sync_job *job, const char *why)
+{
+    cJSON *h = held(job);
+    skip(job, sync_json_str(cJSON_GetArrayItem(h, 0), "gid"), why);
+    cJSON_DeleteItemFromArray(h, 0);
+    job->error[0] = '\0';
+    return next_call(job);
+}
+
 /* After an answer: the held orders that are whole are kept; then the lines of the first
  * long one, or the next orders page, or the end. */
 static enum sync_step next_call(struct sync_job *job)
@@ -207,21 +233,31 @@ static enum sync_step next_call(struct sync_job *job)
     cJSON *h = held(job);
     while (cJSON_GetArraySize(h) > 0) {
         cJSON *first = cJSON_GetArrayItem(h, 0);
-        if (cJSON_GetObjectItemCaseSensitive(first, "after"))
+        if (cJSON_GetObjectItemCaseSensitive(first, "after")) {
+            if (sync_pull_pages(job) >= SYNC_PULL_PAGES_MAX)
+                return SYNC_DONE; /* the next pull starts from this order */
+            sync_pull_page_done(job);
             return lines_call(job, first);
+        }
         keep(job, cJSON_DetachItemFromObjectCaseSensitive(first, "order"));
         cJSON_DeleteItemFromArray(h, 0);
     }
     const char *next = sync_json_str(job->scratch, "next");
     if (!next)
         return SYNC_DONE;
+    if (!next[0]) { /* a cut cursor would ask for another page */
+        job->upstream_fault = 1;
+        sync_job_error(job, "Shopify sent an unusable page cursor");
+        return SYNC_RETRY;
+    }
     char cursor[CURSOR_MAX + 1];
     snprintf(cursor, sizeof cursor, "%s", next);
     cJSON_DeleteItemFromObjectCaseSensitive(job->scratch, "next");
     return page_call(job, cursor);
 }
 
-/* A usable cursor from a connection's pageInfo when it says there is more, else NULL. */
+/* NULL when a connection's pageInfo says there is no more; else its cursor, or "" when
+ * that is missing or too long to use. */
 static const char *more_after(const cJSON *connection)
 {
     const cJSON *info = cJSON_GetObjectItemCaseSensitive(connection, "pageInfo");
@@ -229,13 +265,6 @@ static const char *more_after(const cJSON *connection)
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(info, "hasNextPage")))
         return NULL;
     return after && after[0] && strlen(after) <= CURSOR_MAX ? after : "";
-}
-
-static void too_long(struct sync_job *job, const cJSON *order)
-{
-    depot_log(DEPOT_LOG_WARN, "sync", "channel %lld: order %s has more than %d lines (or "
-              "an unusable line cursor); the backstop leaves it to its webhooks",
-              (long long)job->ch->row.id, sync_json_str(order, "gid"), LONG_LINES_MAX);
 }
 
 static enum sync_step on_orders(struct sync_job *job, const cJSON *root)
@@ -260,53 +289,61 @@ static enum sync_step on_orders(struct sync_job *job, const cJSON *root)
             keep(job, NULL); /* logs it */
             continue;
         }
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToObject(o, "order", rest);
-        cJSON_AddStringToObject(o, "gid", sync_json_str(node, "id"));
+        const char *gid = sync_json_str(node, "id");
         const char *after = more_after(cJSON_GetObjectItemCaseSensitive(node, "lineItems"));
-        if (after && !after[0]) {
-            too_long(job, o);
-            cJSON_Delete(o);
+        cJSON *o = NULL;
+        if (after && !after[0])
+            skip(job, gid, "has more lines than one page, without a usable line cursor");
+        else if (!(o = cJSON_CreateObject()))
+            skip(job, gid, "cannot be held: out of memory");
+        if (!o) {
+            cJSON_Delete(rest);
             continue;
         }
+        cJSON_AddItemToObject(o, "order", rest);
+        cJSON_AddStringToObject(o, "gid", gid);
         if (after)
             cJSON_AddStringToObject(o, "after", after);
         cJSON_AddItemToArray(h, o);
     }
     const char *after = more_after(orders);
-    if (after && !after[0]) { /* a cut cursor would ask for another page */
-        job->upstream_fault = 1;
-        sync_job_error(job, "Shopify sent an unusable page cursor");
-        return SYNC_RETRY;
-    }
     if (after && sync_pull_pages(job) < SYNC_PULL_PAGES_MAX)
-        cJSON_AddStringToObject(job->scratch, "next", after);
+        cJSON_AddStringToObject(job->scratch, "next", after); /* "": reported once the
+                                                                  held orders are kept */
     return next_call(job);
 }
 
 static enum sync_step on_lines(struct sync_job *job, const cJSON *root)
 {
-    cJSON *h = held(job), *first = cJSON_GetArrayItem(h, 0);
-    const cJSON *conn = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "data"),
-                                         "order"), "lineItems");
-    if (!first || !cJSON_IsObject(conn)) {
-        job->upstream_fault = 1;
-        sync_job_error(job, "Shopify answered without the order's lines");
-        return SYNC_RETRY;
+    cJSON *first = cJSON_GetArrayItem(held(job), 0);
+    const cJSON *order = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(root, "data"), "order");
+    const cJSON *conn = cJSON_GetObjectItemCaseSensitive(order, "lineItems");
+    cJSON *rest = cJSON_GetObjectItemCaseSensitive(first, "order");
+    cJSON *lines = cJSON_GetObjectItemCaseSensitive(rest, "line_items");
+    if (!first) {
+        sync_job_error(job, "a lines answer with no order waiting for it");
+        return SYNC_FAIL;
     }
-    cJSON *lines = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(first, "order"), "line_items");
+    if (!cJSON_IsObject(conn))
+        return drop_first(job, "is no longer in the shop");
+    const char *now = sync_json_str(order, "updatedAt");
+    const char *then = sync_json_str(rest, "updated_at");
+    if (!now || !then || strcmp(now, then) != 0)
+        return drop_first(job, "changed while its lines were read (the next pull brings it)");
+    if (!lines)
+        return drop_first(job, "cannot be held: out of memory");
     add_lines(lines, conn);
     const char *after = more_after(conn);
-    if (after && (!after[0] || cJSON_GetArraySize(lines) >= LONG_LINES_MAX)) {
-        too_long(job, first);
-        cJSON_DeleteItemFromArray(h, 0);
-    } else if (after) {
+    if (cJSON_GetArraySize(lines) > DEPOT_INGEST_LINES_MAX ||
+        (after && cJSON_GetArraySize(lines) >= DEPOT_INGEST_LINES_MAX))
+        return drop_first(job, "has more lines than an order may have");
+    if (after && !after[0])
+        return drop_first(job, "came with an unusable line cursor");
+    if (after)
         cJSON_ReplaceItemInObjectCaseSensitive(first, "after", cJSON_CreateString(after));
-    } else {
+    else
         cJSON_DeleteItemFromObjectCaseSensitive(first, "after"); /* whole now */
-    }
     return next_call(job);
 }
 
@@ -316,6 +353,8 @@ enum sync_step sync_shopify_on_pull(struct sync_job *job, const struct sync_resp
     enum sync_step step = sync_shopify_answer(job, res, &root);
     if (step == SYNC_SEND)
         step = job->phase == PULL_LINES ? on_lines(job, root) : on_orders(job, root);
+    else if (step == SYNC_FAIL && job->phase == PULL_LINES)
+        step = drop_first(job, "has lines Shopify will not give");
     cJSON_Delete(root);
     return step;
 }

@@ -13,7 +13,8 @@ speaking the real request and response shapes for what Depot uses:
 - orders(first, after, query: "updated_at:>='...'", sortKey: UPDATED_AT) { pageInfo
   { hasNextPage endCursor } nodes { ...Order } } over the shop's orders (put_order), the
   pull behind Depot's inbound backstop, each order's lineItems cut to the query's first N;
-- order(id) { lineItems(first, after) { pageInfo nodes } }: the rest of a long order;
+- order(id) { updatedAt lineItems(first, after) { pageInfo nodes } }: the rest of a long
+  order;
 - webhookSubscriptionCreate(topic, webhookSubscription: {callbackUrl, format}): one
   subscription per (topic, address); a repeat answers "Address for this topic has
   already been taken" as Shopify does.
@@ -350,7 +351,8 @@ class FakeShopify(FakeServer):
             return {"order": None}
         after = variables.get("after") or "line-0"
         lines = json.loads(json.dumps(node["lineItems"]["nodes"]))
-        return {"order": {"lineItems": self._line_page(q, lines, int(after.split("-")[1]))}}
+        return {"order": {"updatedAt": node["updatedAt"],
+                          "lineItems": self._line_page(q, lines, int(after.split("-")[1]))}}
 
     def _subscribe(self, variables):
         topic = variables["topic"]

@@ -103,16 +103,19 @@ class BackstopCase(OutboundCase):
     def test_shopify_order_longer_than_a_page_arrives_whole(self):
         """The orders page brings 20 lines an order; a 130-line order gets the rest from
         its own lineItems connection (100 a call, from the page's cursor, then from the
-        call's) before it is kept, and the order after it on the page waits for it, so
-        nothing is applied cut."""
+        call's) before it is kept, and the orders after it on the page wait for it, so
+        nothing is applied cut. One with more lines than an order may have (1,001) is
+        left out, logged, and the orders after it still arrive."""
         self.shopify()
         self.ob.stock({"SKU-1": 200, "SKU-2": 200})
         lines = [(1000 + i, 301 if i % 2 else 302, "SKU-1" if i % 2 else "SKU-2", 1)
                  for i in range(130)]
         self.fake.put_order(9201, iso(2), lines)
         self.fake.put_order(9202, iso(3), [(1100, 301, "SKU-1", 3)])
+        self.fake.put_order(9203, iso(4), [(20000 + i, 302, "SKU-2", 1) for i in range(1001)])
+        self.fake.put_order(9204, iso(5), [(1200, 302, "SKU-2", 1)])
         self.ob.start(sync_backstop_interval=1)
-        wait_until(lambda: self.order(9202) is not None, 20, what="the pulled orders")
+        wait_until(lambda: self.order(9204) is not None, 20, what="the pulled orders")
         self.settled()
         self.assertEqual(self.order(9201)[1], "reserved")
         self.assertEqual(self.lines(9201), [(str(lid), 1) for lid, _, _, _ in lines])
@@ -120,8 +123,11 @@ class BackstopCase(OutboundCase):
         self.assertEqual(self.order(9202)[1], "reserved")
         self.assertEqual(self.fake.line_queries[:2], [("gid://shopify/Order/9201", "line-20"),
                                                       ("gid://shopify/Order/9201", "line-120")])
+        self.assertIsNone(self.order(9203))
+        self.assertIn("order gid://shopify/Order/9203 has more lines than an order may have",
+                      self.ob.daemon.stderr())
         self.assertEqual(self.ob.available("SKU-1"), 200 - 65 - 3)
-        self.assertEqual(self.ob.available("SKU-2"), 200 - 65)
+        self.assertEqual(self.ob.available("SKU-2"), 200 - 65 - 1)
         dt.run_depotctl("--data-dir", self.tmp.data_dir, "verify", check=True)
 
     def test_older_upstream_update_does_not_overwrite_newer_local_state(self):
