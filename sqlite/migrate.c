@@ -35,7 +35,20 @@ int store__migrate(depot_store *st)
         }
     }
     if (version < latest) {
+        /* Some migrations edit sqlite_schema in place (0007): a new schema cookie makes
+         * every connection, this one included, reload the schema. */
         char sql[64];
+        int cookie = -1;
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(st->db, "PRAGMA schema_version", -1, &s, NULL) == SQLITE_OK &&
+            sqlite3_step(s) == SQLITE_ROW)
+            cookie = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+        snprintf(sql, sizeof sql, "PRAGMA schema_version=%d", cookie + 1);
+        if (cookie < 0 || sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+            e = store__dberr(st, "bump the schema cookie");
+            goto fail;
+        }
         snprintf(sql, sizeof sql, "PRAGMA user_version=%d", latest);
         if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
             e = store__dberr(st, "set schema version");

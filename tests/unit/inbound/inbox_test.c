@@ -172,8 +172,9 @@ static void TEST_inventory_echo_ignored_external_change_booked(void)
     test_db_close(&t);
 }
 
-/* Migration 0007 rebuilds the inbox so that body_sha256 may be NULL: a version-6
- * database's deliveries keep their ids, fields and state, and the indexes come back. */
+/* Migration 0007 lets body_sha256 be NULL by editing the table's definition in place: a
+ * version-6 database's deliveries keep their ids, fields and state, the indexes stay,
+ * and the migrating connection itself stores a delivery without a hash at once. */
 static void TEST_version_6_inbox_survives_the_rebuild(void)
 {
     extern const char *const depot_migrations[]; /* sqlite/migrations, embedded */
@@ -204,6 +205,15 @@ static void TEST_version_6_inbox_survives_the_rebuild(void)
     CU_ASSERT_EQUAL(test_sql_int(&old, "SELECT count(*) FROM sqlite_master WHERE"
         " tbl_name = 'inbox' AND type = 'index' AND name IN ('inbox_pending',"
         " 'inbox_attention', 'inbox_event', 'inbox_retry')"), 4);
+    struct depot_inbox_delivery d = {.source = "shopify:1", .delivery_id = "w44",
+                                     .channel_id = 1, .topic = "orders/paid", .body = "{}",
+                                     .body_len = 2};
+    CU_ASSERT_EQUAL(test_sql(&old, "INSERT INTO channels (id, kind, name, config, created_at)"
+                                   " VALUES (1, 'shopify', 'm.myshopify.com', '{}', 1)"),
+                    SQLITE_OK);
+    CU_ASSERT_EQUAL(depot_inbox_put(old.st, &d, NULL), DEPOT_OK);
+    CU_ASSERT_EQUAL(test_sql_int(&old, "SELECT count(*) FROM inbox WHERE delivery_id = 'w44'"
+                                       " AND body_sha256 IS NULL"), 1);
     /* The constraints hold: the same ids again are a duplicate, a short hash is refused. */
     CU_ASSERT_NOT_EQUAL(test_sql(&old, "INSERT INTO inbox (source, delivery_id, topic, body,"
         " received_at) VALUES ('shopify:1', 'w42', 'orders/paid', x'00', 1)"), SQLITE_OK);
