@@ -300,7 +300,8 @@ depot_err depot_channel_add(depot_store *st, const uint8_t key[DEPOT_MASTER_KEY_
                             const struct depot_channel_credentials *cred,
                             const char *actor, int64_t *id_out);
 /* How many times this process added (or re-added: new secrets) a channel; thread-safe.
- * A cache of channels is stale once this moves. */
+ * A cache of channels is stale once this moves, so any future call that changes a
+ * channel row or its sealed credentials must move it too, after its commit. */
 uint64_t depot_channels_changes(void);
 /* The channel of kind whose name matches (a store URL is compared normalised, so a
  * trailing slash or upper-case host still matches). DEPOT_E_NOT_FOUND if none. */

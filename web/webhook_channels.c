@@ -4,11 +4,11 @@
  * and an AES-GCM unsealing for every request.
  *
  * Rationale: the answer may be at most WEBHOOK_CHANNEL_TTL_MS old, and none survives a
- * channel change made by this process (depot_channels_changes moves: `channel add`
- * through the API, the OAuth installs). A change made by another process (depotctl
- * re-adding a channel with new secrets) reaches the endpoints within the TTL. Unknown
- * names are not remembered: they are looked up each time, behind the rate limiter. The
- * secrets are wiped when an entry is dropped. */
+ * channel change made by this process (depot_channels_changes moves: the Shopify and
+ * WooCommerce OAuth installs). A change made by another process (depotctl re-adding a
+ * channel with new secrets) reaches the endpoints within the TTL. Unknown names are not
+ * remembered: they are looked up each time, behind the rate limiter. Every lookup first
+ * drops the entries that went stale, wiping their secrets. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,12 +71,12 @@ depot_err web_webhook_channel(struct web_server *srv, const char *kind, const ch
     int64_t now = now_ms();
     uint64_t changes = depot_channels_changes();
     struct entry *slot = &c->e[0];
+    for (int i = 0; i < ENTRIES; i++) /* stale entries go first: their secrets wiped */
+        if (c->e[i].fetched_ms && !fresh(&c->e[i], now, changes))
+            drop(&c->e[i]);
     for (int i = 0; i < ENTRIES; i++) {
         struct entry *e = &c->e[i];
-        if (e->fetched_ms && !fresh(e, now, changes))
-            drop(e);
-        if (fresh(e, now, changes) && strcmp(e->kind, kind) == 0 &&
-            strcmp(e->given, given) == 0) {
+        if (e->fetched_ms && strcmp(e->kind, kind) == 0 && strcmp(e->given, given) == 0) {
             *out = e->ch;
             return DEPOT_OK;
         }

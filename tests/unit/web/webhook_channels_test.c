@@ -53,17 +53,28 @@ static int enabled(const char *shop)
     return ch.enabled;
 }
 
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void TEST_repeated_lookups_are_remembered_until_this_process_changes_a_channel(void)
 {
     open_server();
     int64_t id = add_shop("cache.myshopify.com", "first-secret");
     char secret[64];
+    double t0 = seconds();
     CU_ASSERT_EQUAL(enabled("cache.myshopify.com"), 1);
     secret_of(id, secret, sizeof secret);
     CU_ASSERT_STRING_EQUAL(secret, "first-secret");
-    /* Behind the cache's back: still the remembered answer. */
+    /* Behind the cache's back: still the remembered answer (unless a slow run, valgrind
+     * say, let the second go by, when the fresh one is right too). */
     CU_ASSERT_EQUAL(test_sql(&t, "UPDATE channels SET enabled = 0"), SQLITE_OK);
-    CU_ASSERT_EQUAL(enabled("cache.myshopify.com"), 1);
+    int remembered = enabled("cache.myshopify.com");
+    if (seconds() - t0 < 0.9)
+        CU_ASSERT_EQUAL(remembered, 1);
     /* Re-adding the channel in this process (new secrets) is seen at once. */
     CU_ASSERT_EQUAL(add_shop("cache.myshopify.com", "second-secret"), id);
     CU_ASSERT_EQUAL(enabled("cache.myshopify.com"), 0);
@@ -96,7 +107,7 @@ static void TEST_unknown_names_are_not_remembered(void)
                     SQLITE_OK);
     CU_ASSERT_EQUAL(web_webhook_channel(&srv, "shopify", "late.myshopify.com", &ch), DEPOT_OK);
     CU_ASSERT_STRING_EQUAL(ch.name, "late.myshopify.com");
-    /* Its secret is missing: a 500 for the delivery, nothing remembered. */
+    /* Its secret is missing: a 500 for the delivery, and no secret remembered. */
     char secret[64];
     secret_of(ch.id, secret, sizeof secret);
     CU_ASSERT_STRING_EQUAL(secret, "");
