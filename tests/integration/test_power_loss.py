@@ -33,6 +33,10 @@ class PowerCut:
         test.addCleanup(lambda: subprocess.run(["rm", "-rf", self.logs]))
         self.env = dt.powercut_env(data_dir, self.logs)
 
+    def recorded(self, path):
+        """1 if the shim has kept undo records for path (its log exists)."""
+        return os.path.exists(os.path.join(self.logs, os.path.realpath(path).replace("/", "%")))
+
     def cut(self, proc):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -59,13 +63,16 @@ class PowerLossTest(unittest.TestCase):
                   "never = os.open('never', os.O_WRONLY | os.O_CREAT, 0o600)\n"
                   "os.write(never, b'lost')\n"
                   "os.pwrite(synced, b'KE', 0)\n"
+                  "gone = os.open('gone', os.O_WRONLY | os.O_CREAT, 0o600)\n"
+                  "os.write(gone, b'x'); os.unlink('gone')\n"
                   "os.kill(os.getpid(), signal.SIGKILL)\n")
         proc = subprocess.run([sys.executable, "-c", script], cwd=work, env=env)
         self.assertEqual(proc.returncode, -signal.SIGKILL)
         with open(os.path.join(work, "synced"), "rb") as f:
             self.assertEqual(f.read(), b"KEpt+lost")  # before the cut: the page cache has all
         undone = dt.power_cut_restore(cut.logs)
-        self.assertEqual(len(undone), 2, undone)
+        self.assertEqual(len(undone), 2, undone)  # synced and never; gone's log went with it
+        self.assertFalse(os.path.exists(os.path.join(work, "gone")))
         with open(os.path.join(work, "synced"), "rb") as f:
             self.assertEqual(f.read(), b"kept")
         self.assertEqual(os.path.getsize(os.path.join(work, "never")), 0)
@@ -77,8 +84,12 @@ class PowerLossTest(unittest.TestCase):
         d.start(env=power.env)
         self.assertTrue(shim_is_loaded(d.daemon.pid))
         deliveries = [(20000 + i, str(uuid.uuid4())) for i in range(N)]
+        wal = os.path.join(d.tmp.data_dir, "depot.db-wal")
+        shim_saw_wal = []  # the shim did record depotd's WAL writes (else this proves nothing)
         acked, cut = wh.burst(d, deliveries, CLIENTS, CUT_AFTER,
-                              lambda: power.cut(d.daemon.proc))
+                              lambda: (shim_saw_wal.append(power.recorded(wal)),
+                                       power.cut(d.daemon.proc)))
+        self.assertEqual(shim_saw_wal, [True])
         self.assertTrue(cut, "the burst ended before the power cut")
         self.assertGreaterEqual(len(acked), CUT_AFTER)
 
@@ -126,6 +137,7 @@ class PowerLossTest(unittest.TestCase):
                             {"kind": "bin", "code": "A-01", "printer": "dock1"})
         self.assertEqual(status, 201, doc)
         job_id = doc["job_id"]
+        self.assertTrue(power.recorded(os.path.join(d.tmp.data_dir, "depot.db-wal")))
         power.cut(d.daemon.proc)
 
         self.assertEqual(d.stock("SKU-A")["on_hand"], 115)

@@ -2,15 +2,18 @@
  * to a file under DEPOT_POWERCUT_DIR that has not been made durable by fsync() or
  * fdatasync() yet can be undone afterwards, as a power loss would lose it.
  *
- * Before each pwrite()/pwrite64()/write()/ftruncate() to such a file, the shim appends
- * an undo record to DEPOT_POWERCUT_LOG/<path with '/' as '%'>: the offset, the file's
- * size, and the bytes about to be overwritten. A successful fsync()/fdatasync() of the
- * file, through any descriptor, empties its log: everything written so far is on disk.
- * After the process is killed with SIGKILL (the page cache survives that, a power cut
- * does not), depot_testlib.power_cut_restore() replays every log backwards, which puts
- * each file back exactly as it was at its last sync. The model is the worst case a
- * durable system must survive: nothing unsynced reaches the disk. Directory entries
- * and SQLite's -shm (rebuilt from the WAL by the next opener) are not tracked.
+ * Before each pwrite()/pwrite64()/write()/ftruncate()/ftruncate64() to such a file (the
+ * calls Debian's libsqlite3 writes with; writev, fallocate and writes through mmap are
+ * not seen), the shim appends an undo record to DEPOT_POWERCUT_LOG/<path with '/' as
+ * '%'>: the offset, the file's size, and the bytes about to be overwritten. A
+ * successful fsync()/fdatasync() of the file, through any descriptor, empties its log:
+ * everything written so far is on disk; unlink() of the file drops its log. After the
+ * process is killed with SIGKILL (the page cache survives that, a power cut does not),
+ * depot_testlib.power_cut_restore() replays every log backwards, which puts each file
+ * back exactly as it was at its last sync. The model is the worst case a durable system
+ * must survive: nothing unsynced reaches the disk. Directory entries (creation, rename,
+ * unlink) and SQLite's -shm (rebuilt from the WAL by the next opener) are not modelled,
+ * and the logs are per process: one preloaded process at a time.
  *
  * Record: struct undo_head, then `saved` bytes (the old contents of [offset,
  * offset + saved)). Never linked into the product; preloaded by
@@ -71,10 +74,25 @@ static int log_path(int fd, char *log)
         (n > 4 && strcmp(path + n - 4, "-shm") == 0))
         return 0;
     int k = snprintf(log, PATH_MAX, "%s/", logs);
-    for (const char *p = path; *p && k < PATH_MAX - 1; p++)
+    if (k < 0 || (size_t)k + (size_t)n >= PATH_MAX) {
+        fprintf(stderr, "powercut_shim: path too long to log: %s\n", path);
+        abort();
+    }
+    for (const char *p = path; *p; p++)
         log[k++] = *p == '/' ? '%' : *p;
     log[k] = '\0';
     return 1;
+}
+
+/* The log of a path under DEPOT_POWERCUT_DIR (as log_path), or 0. */
+static int log_of_path(const char *path, char *log)
+{
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int tracked = log_path(fd, log);
+    close(fd);
+    return tracked;
 }
 
 /* Records what [offset, offset + len) of the file logged at log holds now (and its
@@ -83,8 +101,10 @@ static int log_path(int fd, char *log)
 static void remember(int fd, const char *log, uint64_t offset, uint64_t len)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0)
-        return;
+    if (fstat(fd, &st) != 0) {
+        fprintf(stderr, "powercut_shim: cannot stat the file of %s\n", log);
+        abort();
+    }
     uint64_t size = (uint64_t)st.st_size;
     struct undo_head h = {UNDO_MAGIC, offset, size, 0};
     if (offset < size)
@@ -112,8 +132,12 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
     char log[PATH_MAX];
     if (!log_path(fd, log))
         return real_pwrite64(fd, buf, n, off);
+    struct stat st;
     pthread_mutex_lock(&lock);
-    remember(fd, log, (uint64_t)off, n);
+    uint64_t at = (uint64_t)off; /* Linux appends a pwrite() on an O_APPEND descriptor */
+    if ((fcntl(fd, F_GETFL) & O_APPEND) && fstat(fd, &st) == 0)
+        at = (uint64_t)st.st_size;
+    remember(fd, log, at, n);
     ssize_t r = real_pwrite64(fd, buf, n, off);
     pthread_mutex_unlock(&lock);
     return r;
@@ -132,10 +156,13 @@ ssize_t write(int fd, const void *buf, size_t n)
     pthread_mutex_lock(&lock);
     off_t at = lseek(fd, 0, SEEK_CUR);
     struct stat st;
-    if (at >= 0 && (fcntl(fd, F_GETFL) & O_APPEND) && fstat(fd, &st) == 0)
+    if (at < 0) {
+        fprintf(stderr, "powercut_shim: cannot tell where a write to %s goes\n", log);
+        abort();
+    }
+    if ((fcntl(fd, F_GETFL) & O_APPEND) && fstat(fd, &st) == 0)
         at = st.st_size;
-    if (at >= 0)
-        remember(fd, log, (uint64_t)at, n);
+    remember(fd, log, (uint64_t)at, n);
     ssize_t r = raw_write(fd, buf, n);
     pthread_mutex_unlock(&lock);
     return r;
@@ -186,6 +213,23 @@ int fsync(int fd)
     REAL(int, fsync, int);
     pthread_mutex_lock(&lock);
     int r = synced(fd, real_fsync(fd));
+    pthread_mutex_unlock(&lock);
+    return r;
+}
+
+/* A removed file's unsynced writes are gone with it: its log goes too, so that a file
+ * created later under the same name is never "restored" from it. */
+int unlink(const char *path)
+{
+    REAL(int, unlink, const char *);
+    char log[PATH_MAX];
+    pthread_mutex_lock(&lock);
+    int tracked = log_of_path(path, log);
+    int r = real_unlink(path);
+    if (r == 0 && tracked && real_unlink(log) != 0 && errno != ENOENT) {
+        fprintf(stderr, "powercut_shim: cannot drop the undo log %s\n", log);
+        abort();
+    }
     pthread_mutex_unlock(&lock);
     return r;
 }
