@@ -24,13 +24,15 @@
  * The HMAC (a SHA-256 pass over the body) is a large part of a delivery's CPU, so it is
  * not done on the loop either: a handler queues the delivery with its channel's secret
  * and signature, and verifier threads (one per core) check it, then hand the delivery to
- * the committer, or back to the loop for a 401 if the signature does not match. Nothing unverified is stored.
+ * the committer, or back to the loop for a 401 if the signature does not match.
+ * Nothing unverified is stored.
  * The committer's connection checkpoints its own commits (SQLite's autocheckpoint, 1000
- * pages): a WAL restarts from its beginning only when a checkpoint has caught up with it
- * before the next commit, which during an endless stream of commits only the committer
- * itself can arrange. Left to another thread, the WAL grew by every delivery for as long
- * as the stream lasted (850 MB in the 10 s benchmark), and each commit paid for new
- * blocks. */
+ * pages; its clients wait for that commit a few milliseconds longer): a WAL restarts
+ * from its beginning only when a checkpoint has caught up with it before the next
+ * commit, which during an endless stream of commits the committer can arrange and a
+ * checkpoint on another thread, racing the next commit, rarely does. Left to the inbox
+ * worker, the WAL grew by every delivery for as long as the stream lasted (850 MB in the
+ * 10 s benchmark), and each commit paid for new blocks. */
 
 #define BATCH_MAX 256  /* deliveries per transaction */
 #define VERIFIERS_MAX 4
