@@ -125,6 +125,10 @@ static const struct option_def options[] = {
      .min = 1, .max = 1000,
      .help = "Failed processing attempts of a webhook delivery before it becomes a dead "
              "letter (malformed payloads are dead at once)"},
+    {.name = "inbox_retention_days", .type = OPT_INT, FIELD(inbox_retention_days),
+     .def = "30", .min = 0, .max = 3650,
+     .help = "Days a processed webhook delivery is kept in the inbox before it is pruned "
+             "(failed and dead ones stay until replayed; 0 = keep all)"},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])

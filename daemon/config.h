@@ -52,6 +52,7 @@ struct depot_config {
     int sync_backstop_interval;  /* outbound: seconds between pulls of recent orders */
     int webhook_stale_after;     /* inbound: seconds before a delivery is flagged stale */
     int inbox_max_attempts;      /* inbound: failed attempts before a dead letter */
+    int inbox_retention_days;    /* inbound: days processed deliveries are kept (0 = all) */
 
     char file[PATH_MAX]; /* the config file read ("" if none) */
     int in_checkout;     /* the binary runs from a build tree, not an installation */

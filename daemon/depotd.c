@@ -147,6 +147,7 @@ static int start_inbox(struct depotd *d)
     char path[PATH_MAX], err[ERRLEN];
     depot_inbox_config_defaults(&ic);
     ic.max_attempts = d->cfg.inbox_max_attempts;
+    ic.retention_days = d->cfg.inbox_retention_days;
     ic.publish = publish_sync_event;
     ic.publish_user = d;
     if (depot_datadir_path(d->cfg.data_dir, "depot.db", path, sizeof path, err,

@@ -62,6 +62,12 @@ int depot_inbox_delivery_valid(const struct depot_inbox_delivery *d, const char 
  * the inbox. An invalid delivery fails the whole batch with DEPOT_E_INVALID. */
 depot_err depot_inbox_put_batch(depot_store *st, const struct depot_inbox_delivery *d,
                                 size_t n, int *duplicate);
+/* Deletes, in one transaction, up to max processed deliveries (done or ignored) received
+ * before received_before (unix seconds), oldest first; *deleted says how many. Failed
+ * and dead deliveries are never pruned. Their ids stop de-duplicating a repeat, which is
+ * harmless long after the senders' retry windows (Shopify: 4 hours), as ingestion is
+ * idempotent anyway. */
+depot_err depot_inbox_prune(depot_store *st, int64_t received_before, int max, int *deleted);
 /* 1 if deliveries were committed to the inbox in the last within_ms milliseconds (by
  * any connection of this process): webhooks are arriving, and the inbox worker leaves
  * the write lock to the committer that acknowledges them. Thread-safe. */

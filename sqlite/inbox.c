@@ -136,6 +136,37 @@ depot_err depot_inbox_put(depot_store *st, const struct depot_inbox_delivery *d,
     return depot_inbox_put_batch(st, d, 1, duplicate);
 }
 
+depot_err depot_inbox_prune(depot_store *st, int64_t received_before, int max, int *deleted)
+{
+    store__clear_error(st);
+    *deleted = 0;
+    if (max <= 0)
+        return DEPOT_OK;
+    depot_err e = store__begin(st);
+    if (e != DEPOT_OK)
+        return e;
+    /* Oldest first along the primary key; dead and failed deliveries stay for people. */
+    sqlite3_stmt *s = store__stmt(st,
+        "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox"
+        " WHERE (status = 'done' OR status = 'ignored') AND received_at < ?1"
+        " ORDER BY id LIMIT ?2)");
+    if (!s) {
+        store__rollback(st);
+        return DEPOT_E_DB;
+    }
+    sqlite3_bind_int64(s, 1, received_before);
+    sqlite3_bind_int(s, 2, max);
+    if ((e = store__step_done(st, s)) == DEPOT_OK) {
+        *deleted = sqlite3_changes(st->db);
+        e = store__commit(st);
+    }
+    if (e != DEPOT_OK) {
+        store__rollback(st);
+        *deleted = 0;
+    }
+    return e;
+}
+
 depot_err depot_inbox_next(depot_store *st, int64_t now, struct depot_inbox_item *out)
 {
     store__clear_error(st);

@@ -24,6 +24,7 @@ void depot_inbox_config_defaults(struct depot_inbox_config *cfg)
     cfg->retry_max_ms = 300000;
     cfg->poll_ms = 100;
     cfg->echo_window = DEPOT_ECHO_WINDOW_DEFAULT;
+    cfg->retention_days = 30;
 }
 
 static int topic_is(const char *topic, const char *const *list)

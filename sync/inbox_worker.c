@@ -1,6 +1,6 @@
 /* The inbox worker thread: its own store connection, a loop that processes due
- * deliveries in short batch transactions, retries backordered orders when idle, and a
- * condition variable to stop it. Idle, it polls every poll_ms (other
+ * deliveries in short batch transactions, retries backordered orders and prunes old
+ * processed deliveries when idle, and a condition variable to stop it. Idle, it polls every poll_ms (other
  * processes may write the inbox). While webhooks are arriving it runs one batch per
  * BURST_GAP_MS, so that the committer acknowledging them rarely waits for the lock. */
 #include <pthread.h>
@@ -22,6 +22,8 @@
  * meanwhile, so only their processing waits (docs/PERFORMANCE.md, Webhooks). */
 #define BURST_QUIET_MS 20 /* no delivery committed for this long: the burst is over */
 #define BURST_GAP_MS 100  /* during a burst, one batch per this long */
+#define PRUNE_EVERY_MS 60000 /* idle: how often old processed deliveries are pruned */
+#define PRUNE_BATCH 500      /* deliveries deleted per transaction */
 
 struct depot_inbox_worker {
     struct depot_inbox_config cfg;
@@ -63,6 +65,29 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* When idle, now and then: processed deliveries past the retention period are deleted
+ * (the inbox would otherwise keep every body ever received), PRUNE_BATCH per short
+ * transaction, stopping as soon as deliveries arrive. */
+static void prune(struct depot_inbox_worker *w, int64_t *last)
+{
+    int deleted = PRUNE_BATCH, total = 0;
+    if (w->cfg.retention_days <= 0 || (*last && now_ms() - *last < PRUNE_EVERY_MS))
+        return; /* the first idle moment after start prunes at once */
+    *last = now_ms();
+    int64_t before = (int64_t)time(NULL) - (int64_t)w->cfg.retention_days * 86400;
+    while (deleted == PRUNE_BATCH && !stopping(w) && !depot_inbox_receiving(BURST_QUIET_MS)) {
+        if (depot_inbox_prune(w->st, before, PRUNE_BATCH, &deleted) != DEPOT_OK) {
+            depot_log(DEPOT_LOG_WARN, "inbox", "pruning old deliveries failed, will retry: %s",
+                      depot_store_errmsg(w->st));
+            return;
+        }
+        total += deleted;
+    }
+    if (total > 0)
+        depot_log(DEPOT_LOG_INFO, "inbox", "pruned %d processed deliveries older than %d days",
+                  total, w->cfg.retention_days);
+}
+
 /* When idle, now and then: backordered orders whose stock has arrived get reserved. */
 static void retry_backorders(struct depot_inbox_worker *w, int64_t *last)
 {
@@ -80,7 +105,7 @@ static void retry_backorders(struct depot_inbox_worker *w, int64_t *last)
 static void *run(void *arg)
 {
     struct depot_inbox_worker *w = arg;
-    int64_t last_backorders = 0, last_batch = 0;
+    int64_t last_backorders = 0, last_batch = 0, last_prune = 0;
     pthread_setname_np(pthread_self(), "inbox-worker");
     while (!stopping(w)) {
         int64_t since = now_ms() - last_batch;
@@ -94,6 +119,7 @@ static void *run(void *arg)
                                            burst ? 0 : DEPOT_INBOX_BATCH_MIN);
         if (rc <= 0) { /* nothing due, or the store failed: wait before looking again */
             retry_backorders(w, &last_backorders);
+            prune(w, &last_prune);
             wait_for(w, rc < 0 ? 1000 : w->cfg.poll_ms);
         } else {
             /* Leave a gap between batches for the webhook commits waiting on the lock. */

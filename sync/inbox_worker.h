@@ -15,13 +15,15 @@ struct depot_inbox_config {
     int retry_max_ms;     /* backoff cap */
     int poll_ms;          /* how often an idle worker looks for new deliveries */
     int64_t echo_window;  /* seconds our own inventory pushes are recognised */
+    int retention_days;   /* processed deliveries older than this are pruned; 0 = kept */
     /* Called from the worker thread with {"type":"order"|"sync"} events; takes
      * ownership of data. May be NULL. */
     void (*publish)(void *user, const char *type, cJSON *data);
     void *publish_user;
 };
 
-/* Defaults: 8 attempts, 1 s doubling to 5 min, 100 ms poll, echo window 600 s. */
+/* Defaults: 8 attempts, 1 s doubling to 5 min, 100 ms poll, echo window 600 s,
+ * retention 30 days. */
 void depot_inbox_config_defaults(struct depot_inbox_config *cfg);
 
 #define DEPOT_INBOX_BATCH_MAX 64 /* deliveries per transaction */

@@ -3,7 +3,8 @@
  * recognised before; failures are retried then dead-lettered, replay re-queues; an order
  * delivered twice is ingested once, an older update is ignored, a paid order short of
  * stock is backordered; an inventory report of our own push is an echo, a genuine one a
- * "channel" ledger adjustment. */
+ * "channel" ledger adjustment; migration 0007 keeps a version-6 inbox; pruning removes
+ * only old processed deliveries. */
 #include <string.h>
 #include "inbound.h"
 #include "testutil.h"
@@ -100,6 +101,39 @@ static void TEST_retry_then_dead_then_replay(void)
     test_db_close(&t);
 }
 
+/* Pruning deletes processed (done, ignored) deliveries received before the cut-off,
+ * oldest first and at most max per call; never failed, dead, pending or recent ones. */
+static void TEST_prune_keeps_what_still_matters(void)
+{
+    CU_ASSERT_EQUAL_FATAL(test_db_open(&t), 0);
+    int64_t ch = channel();
+    static const char *const ids[] = {"done-1", "ignored-2", "dead-3", "failed-4",
+                                      "pending-5", "done-6", "recent-7"};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        struct depot_inbox_delivery d = delivery(ch, ids[i], NULL, "{}");
+        CU_ASSERT_EQUAL(depot_inbox_put(t.st, &d, NULL), DEPOT_OK);
+    }
+    CU_ASSERT_EQUAL(test_sql(&t,
+        "UPDATE inbox SET received_at = 1000,"
+        " status = substr(delivery_id, 1, instr(delivery_id, '-') - 1)"
+        " WHERE delivery_id <> 'recent-7';"
+        "UPDATE inbox SET status = 'done' WHERE delivery_id = 'recent-7';"), SQLITE_OK);
+    int deleted = -1;
+    CU_ASSERT_EQUAL(depot_inbox_prune(t.st, 2000, 1, &deleted), DEPOT_OK);
+    CU_ASSERT_EQUAL(deleted, 1);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM inbox WHERE delivery_id = 'done-1'"),
+                    0);
+    CU_ASSERT_EQUAL(depot_inbox_prune(t.st, 2000, 100, &deleted), DEPOT_OK);
+    CU_ASSERT_EQUAL(deleted, 2); /* ignored-2, done-6 */
+    CU_ASSERT_EQUAL(depot_inbox_prune(t.st, 2000, 100, &deleted), DEPOT_OK);
+    CU_ASSERT_EQUAL(deleted, 0);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM inbox WHERE delivery_id IN"
+                                     " ('dead-3', 'failed-4', 'pending-5', 'recent-7')"), 4);
+    CU_ASSERT_EQUAL(test_sql_int(&t, "SELECT count(*) FROM inbox"), 4);
+    CU_ASSERT_TRUE(test_verify_ok(&t));
+    test_db_close(&t);
+}
+
 static void TEST_ingest_idempotent_ordered_backordered(void)
 {
     CU_ASSERT_EQUAL_FATAL(test_db_open(&t), 0);
@@ -175,7 +209,7 @@ static void TEST_inventory_echo_ignored_external_change_booked(void)
 /* Migration 0007 lets body_sha256 be NULL by editing the table's definition in place: a
  * version-6 database's deliveries keep their ids, fields and state, the indexes stay,
  * and the migrating connection itself stores a delivery without a hash at once. */
-static void TEST_version_6_inbox_survives_the_rebuild(void)
+static void TEST_version_6_inbox_survives_the_in_place_edit(void)
 {
     extern const char *const depot_migrations[]; /* sqlite/migrations, embedded */
     char err[256];
@@ -233,7 +267,9 @@ int main(void)
          TEST_ingest_idempotent_ordered_backordered},
         {"inventory: echo ignored, external change booked",
          TEST_inventory_echo_ignored_external_change_booked},
-        {"version 6 inbox survives the rebuild", TEST_version_6_inbox_survives_the_rebuild},
+        {"version 6 inbox survives the in-place edit",
+         TEST_version_6_inbox_survives_the_in_place_edit},
+        {"prune keeps what still matters", TEST_prune_keeps_what_still_matters},
         {NULL, NULL},
     };
     return test_run("inbox", cases);
