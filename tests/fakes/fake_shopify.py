@@ -61,6 +61,7 @@ class FakeShopify(FakeServer):
         self.shop_orders = {}     # order gid -> Order node (GraphQL shape)
         self.order_queries = []   # the orders query's `query` argument per call
         self.line_queries = []    # (order gid, after) of each order(id).lineItems call
+        self.lines_hook = None    # called with the Order node before a lineItems answer
         self.subscriptions = {}   # (topic, callback url) -> subscription gid
         self.subscription_calls = 0
         # OAuth (enable_oauth)
@@ -347,6 +348,8 @@ class FakeShopify(FakeServer):
         """order(id).lineItems(first: N, after: cursor): the rest of a long order."""
         node = self.shop_orders.get(variables["id"])
         self.line_queries.append((variables["id"], variables.get("after")))
+        if node and self.lines_hook:
+            self.lines_hook(node)
         if not node:
             return {"order": None}
         after = variables.get("after") or "line-0"

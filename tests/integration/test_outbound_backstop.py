@@ -130,6 +130,34 @@ class BackstopCase(OutboundCase):
         self.assertEqual(self.ob.available("SKU-2"), 200 - 65 - 1)
         dt.run_depotctl("--data-dir", self.tmp.data_dir, "verify", check=True)
 
+    def test_shopify_long_order_changed_mid_read_waits_for_the_next_pull(self):
+        """A long order updated upstream while its lines are being read is not kept
+        with lines from two versions: it is left out of that pull, and the next pull
+        (which starts before its new update) brings the new version whole."""
+        self.shopify()
+        self.ob.stock({"SKU-1": 200, "SKU-2": 200})
+        lines = [(3000 + i, 301, "SKU-1", 1) for i in range(30)]
+        self.fake.put_order(9301, iso(2), lines)
+        changed = []
+
+        def change_once(node):
+            if not changed:
+                changed.append(node["updatedAt"])
+                node["updatedAt"] = iso(4)
+                node["lineItems"]["nodes"][-1]["quantity"] = 2
+                node["lineItems"]["nodes"][-1]["currentQuantity"] = 2
+
+        self.fake.lines_hook = change_once
+        self.ob.start(sync_backstop_interval=1)
+        wait_until(lambda: self.order(9301) is not None, 20, what="the pulled order")
+        self.settled()
+        self.assertEqual(len(changed), 1)
+        self.assertIn("order gid://shopify/Order/9301 changed while its lines were read",
+                      self.ob.daemon.stderr())
+        self.assertEqual(len(self.lines(9301)), 30)
+        self.assertEqual(self.lines(9301)[-1], (str(3029), 2))
+        self.assertEqual(self.ob.available("SKU-1"), 200 - 31)
+
     def test_older_upstream_update_does_not_overwrite_newer_local_state(self):
         self.shopify()
         self.ob.start(sync_backstop_interval=1, rate_limit=100000, rate_burst=100000)
