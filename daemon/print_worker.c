@@ -399,9 +399,13 @@ static const struct depot_printer_row *find_row(const struct depot_printer_row *
 static void follow(struct depot_print_worker *w, const struct depot_printer_row *rows, int n)
 {
     for (int i = w->nthreads - 1; i >= 0; i--) {
-        const struct depot_printer_row *r = find_row(rows, n, w->threads[i]->row.name);
+        char name[sizeof w->threads[i]->row.name];
+        snprintf(name, sizeof name, "%s", w->threads[i]->row.name);
+        const struct depot_printer_row *r = find_row(rows, n, name);
         if (!r || !r->enabled || memcmp(r, &w->threads[i]->row, sizeof *r) != 0)
             stop_thread(w, i);
+        if (!r)
+            depot_printer_live_forget(name); /* removed: its entry is free for another */
     }
     for (int i = 0; i < n; i++) {
         int running = 0;

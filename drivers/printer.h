@@ -135,6 +135,9 @@ void depot_printer_live_printed(const char *name);
 int depot_printer_live_get(const char *name, struct depot_printer_live *out);
 /* Thread-safe: copies up to max printers' states into out; returns how many. */
 int depot_printer_live_list(struct depot_printer_live *out, int max);
+/* Thread-safe: forgets printer name (removed from the printers table), freeing its
+ * entry for another printer. */
+void depot_printer_live_forget(const char *name);
 /* Forgets every printer (daemon shutdown, tests). */
 void depot_printer_live_reset(void);
 

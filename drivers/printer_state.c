@@ -101,6 +101,15 @@ int depot_printer_live_list(struct depot_printer_live *out, int max)
     return n;
 }
 
+void depot_printer_live_forget(const char *name)
+{
+    pthread_mutex_lock(&lock);
+    struct depot_printer_live *p = find(name, 0);
+    if (p)
+        *p = table[--used]; /* the last entry moves into its place */
+    pthread_mutex_unlock(&lock);
+}
+
 void depot_printer_live_reset(void)
 {
     pthread_mutex_lock(&lock);

@@ -76,6 +76,30 @@ static void TEST_live_table_reports_changes(void)
     CU_ASSERT_EQUAL(depot_printer_live_list(all, 4), 0);
 }
 
+/* A removed printer's entry is forgotten, so a full table takes a new printer again. */
+static void TEST_live_table_forgets_removed_printers(void)
+{
+    struct depot_printer_live l;
+    char name[16];
+    depot_printer_live_reset();
+    for (int i = 0; i < DEPOT_PRINTER_LIVE_MAX; i++) {
+        snprintf(name, sizeof name, "p%d", i);
+        CU_ASSERT_EQUAL(depot_printer_live_set(name, DEPOT_PRINTER_READY, "", 0), 1);
+    }
+    CU_ASSERT_EQUAL(depot_printer_live_set("late", DEPOT_PRINTER_READY, "", 0), -1);
+    depot_printer_live_forget("p3");
+    depot_printer_live_forget("never-there");
+    CU_ASSERT_EQUAL(depot_printer_live_get("p3", &l), -1);
+    CU_ASSERT_EQUAL(depot_printer_live_set("late", DEPOT_PRINTER_OFFLINE, "x", 0), 1);
+    CU_ASSERT_EQUAL_FATAL(depot_printer_live_get("late", &l), 0);
+    CU_ASSERT_EQUAL(l.state, DEPOT_PRINTER_OFFLINE);
+    /* the entry that moved into p3's place is intact */
+    snprintf(name, sizeof name, "p%d", DEPOT_PRINTER_LIVE_MAX - 1);
+    CU_ASSERT_EQUAL_FATAL(depot_printer_live_get(name, &l), 0);
+    CU_ASSERT_EQUAL(l.state, DEPOT_PRINTER_READY);
+    depot_printer_live_reset();
+}
+
 /* ---- TCP against a loopback listener ---------------------------------------------- */
 
 static int listen_loopback(int *port)
@@ -225,6 +249,7 @@ int main(void)
         {"backend_names_and_addresses", TEST_backend_names_and_addresses},
         {"state_from_status_in_priority_order", TEST_state_from_status_in_priority_order},
         {"live_table_reports_changes", TEST_live_table_reports_changes},
+        {"live_table_forgets_removed_printers", TEST_live_table_forgets_removed_printers},
         {"tcp_writes_drains_and_reads_status", TEST_tcp_writes_drains_and_reads_status},
         {"tcp_connect_gives_up_at_the_timeout", TEST_tcp_connect_gives_up_at_the_timeout},
         {"file_backend_appends_and_needs_the_device",
