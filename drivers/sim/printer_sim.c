@@ -6,8 +6,8 @@
  *   depot-printer-sim --labels DIR [--pty LINK] [--tcp [HOST:]PORT] [--control SOCK]
  *   depot-printer-sim --ctl SOCK COMMAND      (send one command to a running simulator)
  *
- * Commands: paper-out, head-open, ribbon-out, pause (set a fault; ~HS reports it), ok
- * (clear every fault), offline (stop reading and answering, as a printer that hangs),
+ * Commands: paper-out, head-open, ribbon-out, pause, buffer-full (set a fault; ~HS
+ * reports it), ok (clear every fault), offline (stop reading and answering, as a printer that hangs),
  * drop (as a printer switched off or unplugged: what already arrived is still printed,
  * then TCP connections are closed and new ones refused, and the PTY is closed and its
  * link removed), online (undo offline; after drop a new PTY appears at the same link),
@@ -53,7 +53,7 @@ struct stream {
 struct sim {
     const char *labels_dir;
     int next_label;
-    int paper_out, head_open, ribbon_out, paused;
+    int paper_out, head_open, ribbon_out, paused, buffer_full;
     int roll; /* labels left on the roll before paper out; 0 = endless */
     int offline, dropped;
     /* PTY */
@@ -146,11 +146,11 @@ static void answer_status(struct sim *sim, struct stream *s)
 {
     char reply[256];
     int n = snprintf(reply, sizeof reply,
-                     "\x02" "030,%d,%d,1218,000,0,0,0,000,0,0,0\x03\r\n"
+                     "\x02" "030,%d,%d,1218,000,%d,0,0,000,0,0,0\x03\r\n"
                      "\x02" "001,0,%d,%d,1,2,6,0,00000000,1,000\x03\r\n"
                      "\x02" "1234,0\x03\r\n",
-                     sim->paper_out, sim->paper_out || sim->paused, sim->head_open,
-                     sim->ribbon_out);
+                     sim->paper_out, sim->paper_out || sim->paused, sim->buffer_full,
+                     sim->head_open, sim->ribbon_out);
     for (int off = 0; off < n;) {
         ssize_t w = write(s->fd, reply + off, (size_t)(n - off));
         if (w < 0 && errno == EINTR)
@@ -348,9 +348,9 @@ static int listen_control(const char *path)
 
 static void state_text(const struct sim *sim, char *out, size_t len)
 {
-    snprintf(out, len, "%s%s%s%s", sim->paper_out ? "paper-out," : "",
+    snprintf(out, len, "%s%s%s%s%s", sim->paper_out ? "paper-out," : "",
              sim->head_open ? "head-open," : "", sim->ribbon_out ? "ribbon-out," : "",
-             sim->paused ? "pause," : "");
+             sim->paused ? "pause," : "", sim->buffer_full ? "buffer-full," : "");
     size_t n = strlen(out);
     if (n)
         out[n - 1] = '\0';
@@ -370,8 +370,11 @@ static void command(struct sim *sim, const char *cmd, char *reply, size_t len)
         sim->ribbon_out = 1;
     else if (!strcmp(cmd, "pause"))
         sim->paused = 1;
+    else if (!strcmp(cmd, "buffer-full"))
+        sim->buffer_full = 1;
     else if (!strcmp(cmd, "ok"))
-        sim->paper_out = sim->head_open = sim->ribbon_out = sim->paused = sim->roll = 0;
+        sim->paper_out = sim->head_open = sim->ribbon_out = sim->paused = sim->buffer_full =
+            sim->roll = 0;
     else if (!strncmp(cmd, "roll ", 5) && atoi(cmd + 5) > 0)
         sim->roll = atoi(cmd + 5);
     else if (!strcmp(cmd, "offline"))

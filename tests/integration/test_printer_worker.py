@@ -182,7 +182,7 @@ class TcpPrintingTest(PrintTestCase):
         self.wait_all_done(ids)
         self.assertEqual(sim.codes(), codes, "each job exactly once, in queue order")
 
-    def test_head_open_ribbon_out_and_pause_are_published_and_hold_the_queue(self):
+    def test_head_ribbon_pause_and_buffer_faults_are_published_and_hold_the_queue(self):
         sim = self.start_sim(tcp=True)
         self.add_printer(sim)
         self.start_depotd()
@@ -195,7 +195,8 @@ class TcpPrintingTest(PrintTestCase):
         printed = 0
         for n, (fault, state) in enumerate((("head-open", "head_open"),
                                             ("ribbon-out", "ribbon_out"),
-                                            ("pause", "paused"))):
+                                            ("pause", "paused"),
+                                            ("buffer-full", "buffer_full"))):
             with self.subTest(fault=fault):
                 sim.command(fault)
                 ids = self.enqueue("dock1", [f"BIN-90{n}"])
@@ -209,7 +210,7 @@ class TcpPrintingTest(PrintTestCase):
                 self.wait_all_done(ids)
                 printed += 1
                 self.assertEqual(sim.codes()[-1], f"BIN-90{n}")
-        self.assertEqual(len(sim.labels()), 3)
+        self.assertEqual(len(sim.labels()), 4)
 
     def test_paper_out_keeps_jobs_queued_and_shows_the_state(self):
         sim = self.start_sim(tcp=True)
