@@ -78,6 +78,10 @@ static const struct option_def options[] = {
      .help = "PEM certificate file for HTTPS (empty: generated into DATA_DIR/tls/)"},
     {.name = "tls_key", .type = OPT_STRING, FIELD(tls_key), .def = "", .may_be_empty = 1,
      .help = "PEM private key file for HTTPS (empty: generated into DATA_DIR/tls/)"},
+    {.name = "upstream_ca_file", .type = OPT_STRING, FIELD(upstream_ca_file), .def = "",
+     .may_be_empty = 1, .env = "DEPOT_UPSTREAM_CA_FILE",
+     .help = "PEM bundle of the CAs outbound HTTPS (channels, carriers) trusts (empty: the "
+             "system's)"},
     {.name = "max_body_bytes", .type = OPT_INT, FIELD(max_body_bytes), .def = "1048576",
      .min = 1024, .max = 64 * 1024 * 1024,
      .help = "Largest API or webhook request body accepted (413 above)"},

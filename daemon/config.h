@@ -36,6 +36,7 @@ struct depot_config {
     int tls;                 /* serve HTTPS */
     char tls_cert[PATH_MAX]; /* "" = generate a self-signed pair in the data dir */
     char tls_key[PATH_MAX];
+    char upstream_ca_file[PATH_MAX]; /* outbound HTTPS trusts these CAs ("": the system's) */
     int max_body_bytes;      /* API and webhook bodies */
     int max_upload_bytes;    /* CSV uploads */
     int rate_limit;          /* requests per second per client IP */

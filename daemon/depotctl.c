@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "ctl.h"
+#include "sync.h"
 
 /* Rationale: every command parses its own options with getopt_long after the global
  * ones. glibc keeps the scanning mode of the first scan (the "+" that stops the global
@@ -378,6 +379,11 @@ int main(int argc, char **argv)
     if (!c.data_dir || !*c.data_dir)
         c.data_dir = depot_config_default_data_dir();
     set_actor(&c);
+    char err[256];
+    if (depot_http_trust_file(getenv("DEPOT_UPSTREAM_CA_FILE"), err, sizeof err) != 0) {
+        fprintf(stderr, "depotctl: %s\n", err);
+        return CTL_EXIT_USAGE;
+    }
     opterr = 0;
     int o;
     while ((o = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {

@@ -447,6 +447,10 @@ int main(int argc, char **argv)
     }
     apply_logging(&d.cfg);
     depot_config_log(&d.cfg);
+    if (depot_http_trust_file(d.cfg.upstream_ca_file, err, sizeof err) != 0) {
+        depot_log(DEPOT_LOG_ERROR, "depotd", "%s", err);
+        return 2;
+    }
 
     int rc = 1;
     if (start(&d) == 0) {

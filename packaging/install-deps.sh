@@ -26,6 +26,7 @@ lintian
 systemd
 udev
 valgrind
+openssl
 "
 
 missing=""

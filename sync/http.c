@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "http_call.h"
 #include "sync_int.h"
 
 #define RESPONSE_MAX (4 * 1024 * 1024) /* larger answers are refused as broken */
@@ -110,6 +111,7 @@ int sync_http_prepare(struct sync_job *job, CURL *easy, int timeout_ms)
     curl_easy_reset(easy);
     curl_easy_setopt(easy, CURLOPT_URL, r->url);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    http_trust(easy);
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms);

@@ -63,6 +63,7 @@ int http_call_run(const struct http_call *c, struct http_result *r)
         curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
     }
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    http_trust(h);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout < 10000 ? timeout : 10000));

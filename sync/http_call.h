@@ -30,6 +30,8 @@ struct http_result {
  * failure (r->error says which: timeout, refused, too large). Free r with
  * http_result_free in both cases. */
 int http_call_run(const struct http_call *c, struct http_result *r);
+/* Points a libcurl handle at the trusted certificates (http_trust.c). */
+void http_trust(CURL *h);
 void http_result_free(struct http_result *r);
 
 /* Appends "Name: value" to *list; -1 when out of memory (the list is kept). */

@@ -28,6 +28,11 @@ struct depot_sync_config {
 
 struct depot_sync;
 
+/* Outbound HTTPS trusts the PEM bundle at path instead of the system's store ("" or NULL:
+ * the system's). Call once at start-up, before any thread makes a call. 0, or -1 with a
+ * reason in err when the file cannot be read. */
+int depot_http_trust_file(const char *path, char *err, size_t errlen);
+
 /* Opens the worker's own connection to db_path, puts rows a crash left in flight back
  * to pending, and starts the thread. key decrypts channel credentials (copied). Returns
  * NULL with a one-line reason in err. */

@@ -1,6 +1,6 @@
 """Base of the fake upstream servers (Shopify, WooCommerce): a real HTTP/1.1 server on
-loopback with keep-alive, run in a thread of the test process, that records every
-request and can be told to misbehave.
+loopback with keep-alive (or HTTPS with a test certificate: use_tls), run in a thread of
+the test process, that records every request and can be told to misbehave.
 
 Faults are injected per request, in order, from a queue the test fills (push_faults),
 or for every request while a persistent fault is set (set_down). Kinds:
@@ -22,6 +22,7 @@ concurrency from the outside.
 """
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -49,6 +50,7 @@ class FakeServer(ThreadingHTTPServer):
         self.timeline = []        # (start, end, method, path, body), monotonic seconds
         self.active = 0
         self.max_active = 0
+        self.tls = False
         self._thread = None
 
     def handle_error(self, request, client_address):
@@ -60,7 +62,16 @@ class FakeServer(ThreadingHTTPServer):
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.server_address[1]}"
+
+    def use_tls(self, certfile, keyfile):
+        """Serves HTTPS with this certificate and key (call before start)."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(certfile, keyfile)
+        self.socket = ctx.wrap_socket(self.socket, server_side=True)
+        self.tls = True
+        return self
 
     def start(self):
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)

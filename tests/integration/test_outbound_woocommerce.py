@@ -3,7 +3,12 @@ out in products/batch requests of at most 100 items, signed with OAuth 1.0a over
 HTTP (the fake recomputes the signature); every injected fault (429/503 with Retry-After,
 500, resets before and after applying, a hung answer, a partial or slow body, invalid
 JSON) converges to the local level; a shipped order gets exactly
-one tracking note and is completed once, however often the delivery is repeated."""
+one tracking note and is completed once, however often the delivery is repeated. Over
+HTTPS the same calls use Basic authentication, against a store whose certificate comes
+from a CA only `upstream_ca_file` trusts; without it the certificate is refused."""
+import os
+import subprocess
+import tempfile
 import unittest
 
 from outbound_env import FakeWooCommerce, OutboundCase, wait_until
@@ -11,9 +16,8 @@ from outbound_env import FakeWooCommerce, OutboundCase, wait_until
 STORE = "https://shop.example.com"
 
 
-class WooCommerceCase(OutboundCase):
-    def make_fake(self):
-        return FakeWooCommerce()
+class WooCommerceBase(OutboundCase):
+    """A WooCommerce channel mapped to fake products, and waiting for its stock."""
 
     def setup_channel(self, skus):
         self.ob.stock(skus)
@@ -29,6 +33,11 @@ class WooCommerceCase(OutboundCase):
             want = self.ob.available(sku)
             wait_until(lambda: self.fake.stock(pid) == want, timeout,
                        what=f"{sku} stock {self.fake.stock(pid)} == {want}")
+
+
+class WooCommerceCase(WooCommerceBase):
+    def make_fake(self):
+        return FakeWooCommerce()
 
     def test_batches_of_at_most_100_signed_with_oauth(self):
         self.setup_channel({f"W-{i:03d}": i for i in range(150)})
@@ -93,6 +102,41 @@ class WooCommerceCase(OutboundCase):
         (err,), = self.ob.sql("SELECT last_error FROM outbox WHERE status = 'dead'")
         self.assertIn("Invalid ID", err)
         self.assertEqual(self.fake.stock(self.products["W-1"]), 3)
+
+
+
+class WooCommerceHttpsCase(WooCommerceBase):
+    """The store on HTTPS with a throwaway self-signed certificate for 127.0.0.1."""
+
+    def make_fake(self):
+        self.certs = tempfile.mkdtemp(prefix="depot-woo-tls-")
+        self.addCleanup(subprocess.run, ["rm", "-rf", self.certs])
+        self.cert = os.path.join(self.certs, "cert.pem")
+        key = os.path.join(self.certs, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", key, "-out", self.cert, "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        return FakeWooCommerce().use_tls(self.cert, key)
+
+    def test_basic_auth_over_https_with_a_trusted_private_ca(self):
+        self.setup_channel({"W-1": 7, "W-2": 3})
+        self.ob.start(upstream_ca_file=self.cert)
+        self.wait_synced()
+        self.assertEqual(self.fake.auth_failures, 0)
+        self.assertEqual(self.fake.oauth_requests, 0)
+        for method, path, headers, body in self.fake.requests:
+            self.assertTrue(headers.get("Authorization", "").startswith("Basic "), path)
+            self.assertNotIn("oauth_", path)  # no signed query over HTTPS
+
+    def test_an_untrusted_certificate_is_refused(self):
+        self.setup_channel({"W-1": 7})
+        self.ob.start()
+        wait_until(lambda: any("certificate" in (r[0] or "").lower() for r in self.ob.sql(
+            "SELECT last_error FROM outbox WHERE topic = 'inventory.set'")), 20,
+            what="the certificate to be refused")
+        self.assertEqual(self.fake.requests, [])  # nothing reached the store
+        self.assertEqual(self.fake.stock(self.products["W-1"]), 0)
 
 
 if __name__ == "__main__":
