@@ -150,20 +150,15 @@ depot_err depot_inbox_prune(depot_store *st, int64_t received_before, int max, i
         "DELETE FROM inbox WHERE id IN (SELECT id FROM inbox"
         " WHERE (status = 'done' OR status = 'ignored') AND received_at < ?1"
         " ORDER BY id LIMIT ?2)");
-    if (!s) {
-        store__rollback(st);
-        return DEPOT_E_DB;
+    e = s ? DEPOT_OK : DEPOT_E_DB;
+    if (s) {
+        sqlite3_bind_int64(s, 1, received_before);
+        sqlite3_bind_int(s, 2, max);
+        e = store__step_done(st, s);
     }
-    sqlite3_bind_int64(s, 1, received_before);
-    sqlite3_bind_int(s, 2, max);
-    if ((e = store__step_done(st, s)) == DEPOT_OK) {
-        *deleted = sqlite3_changes(st->db);
-        e = store__commit(st);
-    }
-    if (e != DEPOT_OK) {
-        store__rollback(st);
-        *deleted = 0;
-    }
+    int n = e == DEPOT_OK ? sqlite3_changes(st->db) : 0;
+    if ((e = store__end_tx(st, e)) == DEPOT_OK)
+        *deleted = n;
     return e;
 }
 
