@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "log.h"
+#include "monotonic.h"
 #include "print_worker.h"
 #include "printer.h"
 #include "printers.h"
@@ -69,13 +70,6 @@ struct printer_thread {
     int backoff_ms;
     int64_t idle_check_at; /* monotonic ms */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int stopping(struct printer_thread *t)
 {
@@ -284,9 +278,9 @@ static int process(struct printer_thread *t, const struct depot_print_job *job)
 /* No job: refresh the printer's state now and then, so a fault shows while idle. */
 static void idle(struct printer_thread *t)
 {
-    if (now_ms() < t->idle_check_at)
+    if (depot_monotonic_ms() < t->idle_check_at)
         return;
-    t->idle_check_at = now_ms() + IDLE_CHECK_MS;
+    t->idle_check_at = depot_monotonic_ms() + IDLE_CHECK_MS;
     if (ensure_open(t, 0) == 0 && printer_ready(t, 0))
         set_state(t, DEPOT_PRINTER_READY, "", 0);
 }

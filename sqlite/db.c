@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "inbound.h"
+#include "monotonic.h"
 #include "store_int.h"
 
 /* Rationale: durability is never weakened. WAL gives readers that do not block the one
@@ -190,22 +191,15 @@ depot_err depot_store_batch_commit(depot_store *st)
  * busy_timeout_ms. */
 static _Atomic int64_t last_lock_wait_us; /* any connection of this process */
 
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int depot_store_lock_contended(void)
 {
-    return monotonic_us() - last_lock_wait_us < 2000;
+    return depot_monotonic_us() - last_lock_wait_us < 2000;
 }
 
 static int busy_wait(void *arg, int attempt)
 {
     depot_store *st = arg;
-    int64_t now = monotonic_us();
+    int64_t now = depot_monotonic_us();
     last_lock_wait_us = now;
     if (attempt == 0)
         st->busy_since_us = now;

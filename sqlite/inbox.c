@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <mbedtls/sha256.h>
 #include "inbound_int.h"
+#include "monotonic.h"
 
 #define TOPIC_MAX 64
 #define ERROR_MAX 500
@@ -16,17 +16,10 @@
 /* Monotonic microseconds of the last committed put (depot_inbox_receiving). */
 static _Atomic int64_t last_put_us;
 
-static int64_t monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int depot_inbox_receiving(int within_ms)
 {
     int64_t last = atomic_load_explicit(&last_put_us, memory_order_relaxed);
-    return last && monotonic_us() - last < (int64_t)within_ms * 1000;
+    return last && depot_monotonic_us() - last < (int64_t)within_ms * 1000;
 }
 
 void depot_inbox_body_sha256(const void *body, size_t len, char hex[65])
@@ -126,7 +119,7 @@ depot_err depot_inbox_put_batch(depot_store *st, const struct depot_inbox_delive
         return e;
     }
     if ((e = store__commit(st)) == DEPOT_OK)
-        atomic_store_explicit(&last_put_us, monotonic_us(), memory_order_relaxed);
+        atomic_store_explicit(&last_put_us, depot_monotonic_us(), memory_order_relaxed);
     return e;
 }
 

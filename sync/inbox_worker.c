@@ -1,8 +1,9 @@
 /* The inbox worker thread: its own store connection, a loop that processes due
  * deliveries in short batch transactions, retries backordered orders and prunes old
- * processed deliveries when idle, and a condition variable to stop it. Idle, it polls every poll_ms (other
- * processes may write the inbox). While webhooks are arriving it runs one batch per
- * BURST_GAP_MS, so that the committer acknowledging them rarely waits for the lock. */
+ * processed deliveries when idle, and a condition variable to stop it. Idle, it polls
+ * every poll_ms (other processes may write the inbox). While webhooks are arriving it
+ * runs one batch per BURST_GAP_MS, so that the committer acknowledging them rarely waits
+ * for the lock. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "inbound.h"
 #include "inbox_worker.h"
 #include "log.h"
+#include "monotonic.h"
 
 #define BACKORDER_RETRY_MS 5000
 /* Rationale: every batch of the worker is a commit (one fsync) during which the webhook
@@ -58,22 +60,15 @@ static int stopping(struct depot_inbox_worker *w)
     return s;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* When idle, now and then: processed deliveries past the retention period are deleted
  * (the inbox would otherwise keep every body ever received), PRUNE_BATCH per short
  * transaction, stopping as soon as deliveries arrive. */
 static void prune(struct depot_inbox_worker *w, int64_t *last)
 {
     int deleted = PRUNE_BATCH, total = 0;
-    if (w->cfg.retention_days <= 0 || (*last && now_ms() - *last < PRUNE_EVERY_MS))
+    if (w->cfg.retention_days <= 0 || (*last && depot_monotonic_ms() - *last < PRUNE_EVERY_MS))
         return; /* the first idle moment after start prunes at once */
-    *last = now_ms();
+    *last = depot_monotonic_ms();
     int64_t before = (int64_t)time(NULL) - (int64_t)w->cfg.retention_days * 86400;
     while (deleted == PRUNE_BATCH && !stopping(w) && !depot_inbox_receiving(BURST_QUIET_MS)) {
         if (depot_inbox_prune(w->st, before, PRUNE_BATCH, &deleted) != DEPOT_OK) {
@@ -92,9 +87,9 @@ static void prune(struct depot_inbox_worker *w, int64_t *last)
 static void retry_backorders(struct depot_inbox_worker *w, int64_t *last)
 {
     int n = 0;
-    if (now_ms() - *last < BACKORDER_RETRY_MS)
+    if (depot_monotonic_ms() - *last < BACKORDER_RETRY_MS)
         return;
-    *last = now_ms();
+    *last = depot_monotonic_ms();
     if (depot_backorders_retry(w->st, 256, "system:backorders", &n) != DEPOT_OK)
         depot_log(DEPOT_LOG_WARN, "inbox", "backorder pass failed, will retry: %s",
                   depot_store_errmsg(w->st));
@@ -108,13 +103,13 @@ static void *run(void *arg)
     int64_t last_backorders = 0, last_batch = 0, last_prune = 0;
     pthread_setname_np(pthread_self(), "inbox-worker");
     while (!stopping(w)) {
-        int64_t since = now_ms() - last_batch;
+        int64_t since = depot_monotonic_ms() - last_batch;
         int burst = depot_inbox_receiving(BURST_QUIET_MS);
         if (burst && since < BURST_GAP_MS) {
             wait_for(w, (int)(BURST_GAP_MS - since));
             continue;
         }
-        last_batch = now_ms();
+        last_batch = depot_monotonic_ms();
         int rc = depot_inbox_process_batch(w->st, &w->cfg, DEPOT_INBOX_BATCH_MAX,
                                            burst ? 0 : DEPOT_INBOX_BATCH_MIN);
         if (rc <= 0) { /* nothing due, or the store failed: wait before looking again */

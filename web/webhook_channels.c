@@ -11,8 +11,8 @@
  * drops the entries that went stale, wiping their secrets. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "log.h"
+#include "monotonic.h"
 #include "webhooks.h"
 
 #define WEBHOOK_CHANNEL_TTL_MS 1000
@@ -30,13 +30,6 @@ struct entry {
 struct web_webhook_channels {
     struct entry e[ENTRIES];
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void drop(struct entry *e)
 {
@@ -68,7 +61,7 @@ depot_err web_webhook_channel(struct web_server *srv, const char *kind, const ch
                               struct depot_channel *out)
 {
     struct web_webhook_channels *c = srv->webhook_channels;
-    int64_t now = now_ms();
+    int64_t now = depot_monotonic_ms();
     uint64_t changes = depot_channels_changes();
     struct entry *slot = &c->e[0];
     for (int i = 0; i < ENTRIES; i++) /* stale entries go first: their secrets wiped */
@@ -119,7 +112,7 @@ char *web_webhook_secret(struct web_request *req, struct web_response *res,
                          int64_t channel_id)
 {
     struct web_webhook_channels *c = req->srv->webhook_channels;
-    int64_t now = now_ms();
+    int64_t now = depot_monotonic_ms();
     uint64_t changes = depot_channels_changes();
     struct entry *e = NULL;
     for (int i = 0; i < ENTRIES && !e; i++)
