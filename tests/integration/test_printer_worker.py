@@ -147,6 +147,24 @@ class PrintTestCase(unittest.TestCase):
         return self.daemon.wait_for_log(timeout=timeout, since=since, module="print",
                                         printer=printer, state=state)
 
+    def supervisor_events(self):
+        """A supervisor's token and a WebSocket on /ws past its hello."""
+        token = json.loads(self.ctl("--json", "token", "create", "ops", "--role",
+                                    "supervisor").stdout)["token"]
+        from test_web_server import WebSocket
+        ws = WebSocket(self.port, {"Authorization": f"Bearer {token}"})
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.recv()["type"], "hello")
+        return token, ws
+
+    @staticmethod
+    def wait_device_state(ws, name, state, timeout=20):
+        """The first device event that reports printer name in state."""
+        while True:
+            event = ws.recv_type("device", timeout=timeout)["data"]
+            if event.get("name") == name and event["state"] == state:
+                return event
+
     def api(self, method, path, token):
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
                                      headers={"Authorization": f"Bearer {token}"})
@@ -186,12 +204,7 @@ class TcpPrintingTest(PrintTestCase):
         sim = self.start_sim(tcp=True)
         self.add_printer(sim)
         self.start_depotd()
-        token = json.loads(self.ctl("--json", "token", "create", "ops", "--role",
-                                    "supervisor").stdout)["token"]
-        from test_web_server import WebSocket
-        ws = WebSocket(self.port, {"Authorization": f"Bearer {token}"})
-        self.addCleanup(ws.close)
-        self.assertEqual(ws.recv()["type"], "hello")
+        _, ws = self.supervisor_events()
         printed = 0
         for n, (fault, state) in enumerate((("head-open", "head_open"),
                                             ("ribbon-out", "ribbon_out"),
@@ -200,10 +213,8 @@ class TcpPrintingTest(PrintTestCase):
             with self.subTest(fault=fault):
                 sim.command(fault)
                 ids = self.enqueue("dock1", [f"BIN-90{n}"])
-                while True:  # the ~HS flag reaches WebSocket clients as a device event
-                    event = ws.recv_type("device", timeout=20)["data"]
-                    if event.get("name") == "dock1" and event["state"] == state:
-                        break
+                # the ~HS flag reaches WebSocket clients as a device event
+                self.wait_device_state(ws, "dock1", state)
                 time.sleep(0.5)
                 self.assertEqual(len(sim.labels()), printed)  # held while faulted
                 sim.command("ok")
@@ -216,12 +227,7 @@ class TcpPrintingTest(PrintTestCase):
         sim = self.start_sim(tcp=True)
         self.add_printer(sim)
         self.start_depotd()
-        token = json.loads(self.ctl("--json", "token", "create", "ops", "--role",
-                                    "supervisor").stdout)["token"]
-        from test_web_server import WebSocket
-        ws = WebSocket(self.port, {"Authorization": f"Bearer {token}"})
-        self.addCleanup(ws.close)
-        self.assertEqual(ws.recv()["type"], "hello")
+        token, ws = self.supervisor_events()
         codes = [f"BIN-{i:03d}" for i in range(1, 9)]
         ids = self.enqueue("dock1", codes[:2])
         self.wait_all_done(ids)
@@ -229,11 +235,9 @@ class TcpPrintingTest(PrintTestCase):
         sim.command("paper-out")
         ids += self.enqueue("dock1", codes[2:6])
         self.wait_state("dock1", "paper_out", since=mark)
-        while True:  # the live state reaches WebSocket clients as a device event
-            event = ws.recv_type("device")["data"]
-            if event["state"] == "paper_out":
-                break
-        self.assertEqual((event["kind"], event["name"]), ("printer", "dock1"))
+        # the live state reaches WebSocket clients as a device event
+        event = self.wait_device_state(ws, "dock1", "paper_out")
+        self.assertEqual(event["kind"], "printer")
         time.sleep(0.5)
         self.assertEqual(len(sim.labels()), 2)
         status, doc = self.api("GET", "/api/v1/printers", token)
